@@ -84,6 +84,8 @@ class R9SError(Exception):
     headers: Headers
     raw_response: RawResponse | None
     data: Any
+    #: For an error reported inside a stream: how many events were delivered before it.
+    events_received: int | None = None
 
     def __init__(
         self,

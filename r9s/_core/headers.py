@@ -9,7 +9,7 @@ allows.  ``repr`` hides credentials so a header list can be printed safely.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Union, overload
+from typing import TypeVar, Union, overload
 
 __all__ = ["SENSITIVE_HEADERS", "Headers", "HeadersLike"]
 
@@ -18,13 +18,15 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie"}
 )
 
+_T = TypeVar("_T")
+
 HeadersLike = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]]]
 
 
 class Headers(Mapping[str, str]):
     """Header fields as ``(name, value)`` pairs; a read-only mapping keyed case-insensitively."""
 
-    __slots__ = ("_items", "_index")
+    __slots__ = ("_index", "_items")
 
     _items: tuple[tuple[str, str], ...]
     _index: dict[str, str] | None
@@ -57,13 +59,13 @@ class Headers(Mapping[str, str]):
         return self._lookup()[name.lower()]
 
     @overload
-    def get(self, name: str) -> str | None: ...
+    def get(self, name: str, /) -> str | None: ...
     @overload
-    def get(self, name: str, default: str) -> str: ...
+    def get(self, name: str, default: str, /) -> str: ...
     @overload
-    def get(self, name: str, default: None) -> str | None: ...
+    def get(self, name: str, default: _T, /) -> str | _T: ...
 
-    def get(self, name: str, default: str | None = None) -> str | None:
+    def get(self, name: str, default: object = None, /) -> object:
         return self._lookup().get(name.lower(), default)
 
     def get_list(self, name: str) -> list[str]:
@@ -106,9 +108,7 @@ class Headers(Mapping[str, str]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        shown = [
-            (k, "<redacted>" if k.lower() in SENSITIVE_HEADERS else v) for k, v in self._items
-        ]
+        shown = [(k, "<redacted>" if k.lower() in SENSITIVE_HEADERS else v) for k, v in self._items]
         return f"Headers({shown!r})"
 
     def __reduce__(self) -> tuple[type[Headers], tuple[tuple[tuple[str, str], ...]]]:

@@ -68,7 +68,9 @@ class Request:
     stream: bool = False
 
     def __repr__(self) -> str:  # headers' own repr redacts credentials
-        return f"Request({self.method} {self.url}, headers={self.headers!r}, {len(self.body)} bytes)"
+        return (
+            f"Request({self.method} {self.url}, headers={self.headers!r}, {len(self.body)} bytes)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

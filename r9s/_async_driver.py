@@ -1,0 +1,101 @@
+"""The async driver: the sync driver's loop, awaited (asyncio or trio, through anyio).
+
+It is the one twin in r9s: keep it line for line with ``_sync_driver.py``.  Cancellation is
+never caught here: a cancelled attempt closes its response (shielded, in the transport) and
+the cancellation propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+from r9s._core.classify import finish
+from r9s._core.decoding import ContentDecoder
+from r9s._core.operations import Call
+from r9s._core.retry import retry_delay
+from r9s._core.stream import decoder_for
+from r9s.errors import NoResponseError, R9SError
+from r9s.streaming import EventStreamAsync
+from r9s.transports.base import AsyncTransport
+
+__all__ = ["execute_async"]
+
+
+async def execute_async(transport: AsyncTransport, call: Call, log: logging.Logger) -> Any:
+    """Run ``call`` to its result (an object, or an ``EventStreamAsync``), retrying as told.
+
+    Raises:
+        R9SError: the final attempt's error.
+    """
+    import anyio
+
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await _attempt(transport, call, attempt, log)
+        except R9SError as err:
+            elapsed = time.monotonic() - start
+            delay = retry_delay(
+                call.retry,
+                err,
+                attempt=attempt,
+                elapsed=elapsed,
+                now=time.time(),
+                rand=random.random(),
+            )
+            if delay is None:
+                raise
+            log.info(
+                "%s: retrying in %.2f s after attempt %d failed: %s",
+                call.op.name,
+                delay,
+                attempt,
+                type(err).__name__,
+            )
+            await anyio.sleep(delay)
+
+
+async def _attempt(transport: AsyncTransport, call: Call, attempt: int, log: logging.Logger) -> Any:
+    request = call.request
+    t0 = time.monotonic()
+    try:
+        response = await transport.handle_async_request(request, call.timeout)
+    except R9SError:
+        raise
+    except OSError as exc:  # a user-supplied transport that did not translate its errors
+        raise NoResponseError(f"{request.method} {request.url} failed: {exc!r}") from exc
+    status = response.status_code
+    headers = response.headers
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "%s %s -> %d in %.1f ms (attempt %d, request id %s)",
+            request.method,
+            request.url,
+            status,
+            (time.monotonic() - t0) * 1000,
+            attempt,
+            headers.get("x-request-id"),
+        )
+    if call.stream and 200 <= status < 300:
+        try:
+            decoder = decoder_for(call, status, headers)
+        except BaseException:
+            await response.aclose()
+            raise
+        return EventStreamAsync(response, decoder)
+    try:
+        content = ContentDecoder(headers.get("content-encoding"))
+        parts = []
+        while chunk := await response.read_chunk():
+            parts.append(content.feed(chunk))
+        parts.append(content.end())
+    finally:
+        await response.aclose()
+    return finish(
+        status, headers, b"".join(parts), call.op.result, request=request, secrets=call.secrets
+    )

@@ -1,0 +1,217 @@
+"""Status, headers and body in; a decoded result or an error instance out.
+
+One table (``r9s.errors.STATUS_ERRORS``) maps statuses to classes, for every operation alike,
+whatever the content type.  Messages carry the numbers (status, content type, sizes) and the
+server's own words when it sent any; bodies are quoted truncated and with the API key removed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from r9s._core.headers import Headers
+from r9s._core.request import RawResponse, Request
+from r9s.errors import (
+    STATUS_ERRORS,
+    R9SDefaultError,
+    R9SError,
+    ResponseValidationError,
+)
+from r9s.models._base import Model
+
+__all__ = ["decode_json", "error_for_status", "finish", "redact", "stream_error"]
+
+#: How much of a non-JSON body an error message quotes.
+QUOTE_LIMIT = 200
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _server_message(data: Any) -> str | None:
+    """The human message in a JSON error body of any common shape."""
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error", data)
+    if isinstance(err, str):
+        return err
+    if isinstance(err, dict):
+        for key in ("message", "detail", "error"):
+            value = err.get(key)
+            if isinstance(value, str) and value:
+                return value
+    for key in ("message", "detail"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _wrap(data: Any) -> Any:
+    return Model(data) if isinstance(data, dict) else data
+
+
+def error_for_status(
+    status: int,
+    headers: Headers,
+    body: bytes,
+    *,
+    request: Request | None = None,
+    secrets: Sequence[str] = (),
+) -> R9SError:
+    """The error for a non-2XX answer: the status's class, the server's message if any."""
+    text = redact(body.decode("utf-8", "replace"), secrets)
+    ctype = headers.get("content-type", "")
+    data: Any = None
+    if body.strip()[:1] in (b"{", b"["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    message = _server_message(data)
+    if message is None:
+        if 300 <= status < 400:
+            where = headers.get("location")
+            message = f"HTTP {status} redirect{f' to {where}' if where else ''} (not followed)"
+        elif not body:
+            message = f"HTTP {status} with an empty body"
+        else:
+            quoted = text[:QUOTE_LIMIT].strip()
+            more = f" ... ({len(body)} bytes)" if len(text) > QUOTE_LIMIT else ""
+            message = f"HTTP {status} ({ctype or 'no content type'}): {quoted}{more}"
+    else:
+        message = redact(message, secrets)
+    cls = STATUS_ERRORS.get(status, R9SDefaultError)
+    raw = RawResponse(status, headers, body, request)
+    return cls(
+        message, status_code=status, body=text, headers=headers, raw_response=raw, data=_wrap(data)
+    )
+
+
+def decode_json(
+    status: int,
+    headers: Headers,
+    body: bytes,
+    make: Callable[[dict[str, Any]], Model],
+    *,
+    request: Request | None = None,
+    secrets: Sequence[str] = (),
+) -> Model:
+    """Decode a 2XX JSON body into a result object, or raise ``ResponseValidationError``."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        text = redact(body.decode("utf-8", "replace"), secrets)
+        quoted = text[:QUOTE_LIMIT]
+        raise ResponseValidationError(
+            f"HTTP {status} body is not valid JSON ({len(body)} bytes, "
+            f"content type {headers.get('content-type') or 'none'}): {exc}; body: {quoted!r}",
+            status_code=status,
+            body=text,
+            headers=headers,
+            raw_response=RawResponse(status, headers, body, request),
+        ) from exc
+    if type(data) is not dict:
+        raise ResponseValidationError(
+            f"HTTP {status} body is JSON but not an object (a {type(data).__name__})",
+            status_code=status,
+            body=redact(body.decode("utf-8", "replace"), secrets),
+            headers=headers,
+            raw_response=RawResponse(status, headers, body, request),
+        )
+    if "error" in data and data["error"] and "choices" not in data and "output" not in data:
+        # A gateway that answers 200 with an error body: an error all the same.
+        raise stream_error(data, status, headers, secrets=secrets, events_received=0)
+    result = make(data)
+    rid = headers.get("x-request-id")
+    if rid is not None:
+        result._request_id = rid
+    return result
+
+
+#: ``error.type`` / ``code`` strings that name a status when no number is given.
+_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "permission_denied": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "server_error": 500,
+    "internal_error": 500,
+    "api_error": 500,
+    "overloaded_error": 503,
+    "overloaded": 503,
+    "service_unavailable": 503,
+}
+
+
+def _status_in(payload: dict[str, Any]) -> int | None:
+    for key in ("status", "code", "status_code"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 400 <= value < 600:
+            return value
+    for key in ("type", "code"):
+        value = payload.get(key)
+        if isinstance(value, str) and value in _TYPE_STATUS:
+            return _TYPE_STATUS[value]
+    return None
+
+
+def stream_error(
+    payload: Any,
+    status: int,
+    headers: Headers,
+    *,
+    secrets: Sequence[str] = (),
+    events_received: int,
+) -> R9SError:
+    """The error for an error reported inside a 2XX body or stream.
+
+    ``payload`` is the decoded event: ``{"error": {...}}``, a Responses ``{"type": "error",
+    ...}`` event, or whatever an ``event: error`` carried.  The class comes from a status or
+    type the payload names (``"code": 503``, ``"type": "rate_limit_error"``); when it names
+    none, ``R9SDefaultError``.  ``status_code`` is that named status, else the HTTP status.
+    """
+    inner = payload.get("error", payload) if isinstance(payload, dict) else payload
+    if not isinstance(inner, dict):
+        inner = {"message": inner} if isinstance(inner, str) else {}
+    named = _status_in(inner) or (_status_in(payload) if isinstance(payload, dict) else None)
+    message = _server_message(payload) or "the server reported an error inside the stream"
+    message = redact(message, secrets)
+    cls = STATUS_ERRORS.get(named, R9SDefaultError) if named is not None else R9SDefaultError
+    body = redact(json.dumps(payload, ensure_ascii=False, default=str), secrets)
+    err = cls(
+        f"{message} (reported inside the stream after {events_received} events)",
+        status_code=named if named is not None else status,
+        body=body,
+        headers=headers,
+        raw_response=RawResponse(status, headers, body.encode()),
+        data=_wrap(payload),
+    )
+    err.events_received = events_received
+    return err
+
+
+def finish(
+    status: int,
+    headers: Headers,
+    body: bytes,
+    make: Callable[[dict[str, Any]], Model],
+    *,
+    request: Request | None = None,
+    secrets: Sequence[str] = (),
+) -> Model:
+    """The result of a complete non-streamed answer, or raise its error."""
+    if 200 <= status < 300:
+        return decode_json(status, headers, body, make, request=request, secrets=secrets)
+    raise error_for_status(status, headers, body, request=request, secrets=secrets)

@@ -1,0 +1,87 @@
+"""Request parameter shapes, as ``TypedDict``s: plain dicts at run time, checked by mypy.
+
+Names follow the published SDK (``MessageTypedDict``, ``ToolTypedDict`` ...) so type
+annotations written against it keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict, Union
+
+__all__ = [
+    "Audio",
+    "AudioTypedDict",
+    "ContentPart",
+    "FunctionDefinition",
+    "Message",
+    "MessageTypedDict",
+    "Modalities",
+    "ReasoningEffort",
+    "ResponseFormat",
+    "ResponseFormatTypedDict",
+    "ResponseInputMessage",
+    "ServiceTier",
+    "Stop",
+    "StreamOptions",
+    "StreamOptionsTypedDict",
+    "Tool",
+    "ToolTypedDict",
+]
+
+Modalities = Literal["text", "audio"]
+ServiceTier = Literal["auto", "default", "flex", "priority"]
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+Stop = Union[str, list[str]]
+
+
+class ContentPart(TypedDict, total=False):
+    type: str
+    text: str
+    image_url: dict[str, Any]
+
+
+class Message(TypedDict):
+    role: str
+    content: NotRequired[Union[str, list[ContentPart], None]]
+    name: NotRequired[str]
+    tool_calls: NotRequired[list[dict[str, Any]]]
+    tool_call_id: NotRequired[str]
+
+
+class FunctionDefinition(TypedDict):
+    name: str
+    description: NotRequired[str]
+    parameters: NotRequired[dict[str, Any]]
+    strict: NotRequired[bool]
+
+
+class Tool(TypedDict):
+    type: str
+    function: NotRequired[FunctionDefinition]
+
+
+class ResponseFormat(TypedDict):
+    type: str
+    json_schema: NotRequired[dict[str, Any]]
+
+
+class StreamOptions(TypedDict, total=False):
+    include_usage: bool
+
+
+class Audio(TypedDict):
+    voice: str
+    format: str
+
+
+class ResponseInputMessage(TypedDict):
+    role: str
+    content: Union[str, list[dict[str, Any]]]
+    name: NotRequired[str]
+
+
+MessageTypedDict = Message
+ToolTypedDict = Tool
+ResponseFormatTypedDict = ResponseFormat
+StreamOptionsTypedDict = StreamOptions
+AudioTypedDict = Audio

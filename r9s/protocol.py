@@ -1,0 +1,144 @@
+"""The r9s protocol core, public: build the exact request, decode the answer, with any HTTP stack.
+
+Everything r9s knows about the API is here, with no I/O, so you can drive it with the HTTP
+client you already have (requests, httpx, aiohttp, a test harness)::
+
+    from r9s import protocol
+
+    req = protocol.build_request("chat.create", api_key=KEY, model="m",
+                                 messages=[{"role": "user", "content": "Hi"}])
+    # send req.method, req.url, req.headers, req.body with your client, then:
+    res = protocol.parse_response("chat.create", status, headers, body)   # or raises R9SError
+
+    # streamed: req = protocol.build_request(..., stream=True)
+    dec = protocol.stream_decoder("chat.create", status, headers)
+    for piece in body_pieces:          # raw bytes as they arrive
+        for chunk in dec.feed(piece):  # ChatCompletionChunk objects
+            ...
+        if dec.error: raise dec.error
+        if dec.done: break             # [DONE]
+    dec.end()                           # at a clean end of body
+
+and ask ``protocol.retry_delay(...)`` whether and how long to wait after a failure.
+Operations: ``"chat.create"``, ``"completions.create"``, ``"responses.create"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from r9s._core.classify import error_for_status, finish
+from r9s._core.decoding import ACCEPT_ENCODING, ContentDecoder
+from r9s._core.headers import Headers, HeadersLike
+from r9s._core.operations import (
+    DEFAULT_SERVER_URL,
+    NOT_GIVEN,
+    OPERATIONS,
+    Call,
+    ClientConfig,
+    NotGiven,
+    Operation,
+    prepare,
+)
+from r9s._core.request import DEFAULT_TIMEOUT, RawResponse, Request, Timeout
+from r9s._core.retry import RETRY_STATUSES, parse_retry_after, retry_delay
+from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
+from r9s._core.stream import StreamDecoder
+from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_RETRY_CONFIG",
+    "DEFAULT_SERVER_URL",
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "OPERATIONS",
+    "RETRY_STATUSES",
+    "Call",
+    "ContentDecoder",
+    "Headers",
+    "NotGiven",
+    "Operation",
+    "RawResponse",
+    "Request",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "StreamDecoder",
+    "Timeout",
+    "build_call",
+    "build_request",
+    "error_for_status",
+    "parse_response",
+    "parse_retry_after",
+    "retry_delay",
+    "stream_decoder",
+]
+
+
+def _op(operation: str | Operation) -> Operation:
+    if isinstance(operation, Operation):
+        return operation
+    try:
+        return OPERATIONS[operation]
+    except KeyError:
+        raise ValueError(
+            f"unknown operation {operation!r}; one of {', '.join(sorted(OPERATIONS))}"
+        ) from None
+
+
+def build_call(
+    operation: str | Operation,
+    *,
+    api_key: str,
+    server_url: str = DEFAULT_SERVER_URL,
+    retries: RetryConfig | None = DEFAULT_RETRY_CONFIG,
+    timeout_ms: int | float | None = None,
+    http_headers: HeadersLike | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    **params: Any,
+) -> Call:
+    """The prepared ``Call`` (request, timeout, retry config) for ``operation(**params)``."""
+    config = ClientConfig(
+        api_key=api_key,
+        server_url=server_url,
+        retry_config=retries,
+        timeout_ms=timeout_ms,
+        max_event_size=max_event_size,
+    )
+    return prepare(_op(operation), params, config, http_headers=http_headers, extra_body=extra_body)
+
+
+def build_request(operation: str | Operation, *, api_key: str, **kwargs: Any) -> Request:
+    """The exact HTTP request (method, URL, headers, body bytes) for ``operation(**kwargs)``.
+
+    Raises:
+        TypeError, ValueError: a missing or ill-typed parameter.
+    """
+    return build_call(operation, api_key=api_key, **kwargs).request
+
+
+def parse_response(
+    operation: str | Operation, status: int, headers: HeadersLike, body: bytes
+) -> Any:
+    """The result object of a complete, non-streamed answer (body already decompressed).
+
+    Raises:
+        R9SError: the status's error class, or ``ResponseValidationError``.
+    """
+    return finish(status, Headers(headers), body, _op(operation).result)
+
+
+def stream_decoder(
+    operation: str | Operation,
+    status: int,
+    headers: HeadersLike,
+    *,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+) -> StreamDecoder:
+    """A decoder for a streamed 2XX answer; feed it raw body bytes (gzip is handled)."""
+    return StreamDecoder(
+        _op(operation).event, status, Headers(headers), max_event_size=max_event_size
+    )
