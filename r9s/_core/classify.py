@@ -20,6 +20,7 @@ from r9s.errors import (
     ResponseValidationError,
 )
 from r9s.models._base import Model
+from r9s.models.common import ErrorBody
 
 __all__ = ["decode_json", "error_for_status", "finish", "redact", "stream_error"]
 
@@ -54,7 +55,7 @@ def _server_message(data: Any) -> str | None:
 
 
 def _wrap(data: Any) -> Any:
-    return Model(data) if isinstance(data, dict) else data
+    return ErrorBody(data) if isinstance(data, dict) else data
 
 
 def error_for_status(

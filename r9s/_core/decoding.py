@@ -22,6 +22,11 @@ ACCEPT_ENCODING = "gzip, deflate"
 #: this bounds what a misbehaving server (or a bomb) can make the client hold.
 DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
 
+#: Without a total bound (streams), one read may inflate at most this many times its size,
+#: plus 1 MiB.  Deflate can reach ~1032:1, which only crafted input does; event streams,
+#: flushed per event, compress far less than 256:1.
+STREAM_MAX_RATIO = 256
+
 
 class ContentDecoder:
     """Decode one response body.
@@ -77,10 +82,10 @@ class ContentDecoder:
             else:
                 d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             self._decomp = d
-        limit = self._max - self._total + 1 if self._max is not None else 0
-        # Bound one feed even without a total: 1024x the input plus 1 MiB.
-        if limit <= 0:
-            limit = len(data) * 1024 + (1 << 20)
+        if self._max is not None:
+            limit = self._max - self._total + 1
+        else:
+            limit = len(data) * STREAM_MAX_RATIO + (1 << 20)
         try:
             out = d.decompress(data, limit)
         except zlib.error as exc:

@@ -19,6 +19,7 @@ from r9s.models.chat import (
     CompletionUsage,
     Function,
 )
+from r9s.models.common import ErrorBody, ErrorDetail
 from r9s.models.completions import Completion, CompletionChoice
 from r9s.models.requests import (
     Audio,
@@ -82,6 +83,8 @@ __all__ = [
     "CreateChatCompletionResponse",
     "CreateCompletionResponse",
     "CreateResponseResponse",
+    "ErrorBody",
+    "ErrorDetail",
     "Function",
     "FunctionDefinition",
     "Message",

@@ -1,0 +1,104 @@
+"""Lazy response objects: attribute access, shape drift, dumps, compatibility shims."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from r9s.models import ChatCompletion, ChatCompletionChunk, Response
+
+RAW = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hi", "reasoning_content": "thinking"},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    "vendor_extra": {"a": 1},
+}
+
+
+def test_attribute_access_and_nesting() -> None:
+    res = ChatCompletion(json.loads(json.dumps(RAW)))
+    assert res.choices[0].message.content == "Hi"
+    assert res.usage.total_tokens == 3
+    assert type(res.choices[0]).__name__ == "Choice"
+    assert res.choices is res.choices  # wrapped once, then cached
+
+
+def test_shape_drift_never_raises() -> None:
+    res = ChatCompletion({"id": "x", "choices": [{"message": "not an object"}], "usage": 5})
+    assert res.model is None  # declared, missing
+    assert res.choices[0].message == "not an object"  # unexpected type, returned as is
+    assert res.usage == 5
+    assert res.choices[0].finish_reason is None
+
+
+def test_unknown_fields_are_kept_and_reachable() -> None:
+    res = ChatCompletion(RAW)
+    assert res.choices[0].message.reasoning_content == "thinking"
+    assert res.vendor_extra == {"a": 1}
+    with pytest.raises(AttributeError):
+        _ = res.no_such_field
+    assert "vendor_extra" in dir(res)
+
+
+def test_to_dict_and_model_dump() -> None:
+    res = ChatCompletion(json.loads(json.dumps(RAW)))
+    d = res.to_dict()
+    assert d == RAW
+    d["id"] = "changed"
+    assert res.id == "chatcmpl-1"  # a copy
+    assert ChatCompletion({"a": None, "b": [{"c": None}]}).model_dump(exclude_none=True) == {
+        "b": [{}]
+    }
+    assert json.loads(res.model_dump_json()) == RAW
+
+
+def test_setting_fields_writes_through() -> None:
+    res = ChatCompletion(json.loads(json.dumps(RAW)))
+    res.choices[0].message.content = "edited"
+    assert res.to_dict()["choices"][0]["message"]["content"] == "edited"
+
+
+def test_pickle_equality_repr() -> None:
+    res = ChatCompletion(RAW)
+    assert pickle.loads(pickle.dumps(res)) == res
+    assert res != ChatCompletionChunk(RAW)
+    assert repr(res).startswith("ChatCompletion({")
+
+
+def test_published_sdk_example_shapes_work() -> None:
+    # The generated examples do `with res as s: for event in s` and `for event in res`.
+    res = ChatCompletion(RAW)
+    with res as same:
+        pairs = list(same)
+    assert pairs[0] == ("id", "chatcmpl-1")
+
+
+def test_responses_output_text() -> None:
+    resp = Response(
+        {
+            "output": [
+                {"type": "reasoning", "content": [{"type": "output_text", "text": "no"}]},
+                {
+                    "type": "message",
+                    "content": [
+                        {"type": "output_text", "text": "Hello"},
+                        {"type": "refusal", "refusal": "x"},
+                        {"type": "output_text", "text": " world"},
+                    ],
+                },
+            ]
+        }
+    )
+    assert resp.output_text == "Hello world"
+    assert resp.output[1].content[0].text == "Hello"
