@@ -6,6 +6,8 @@ Spec examples are from the WHATWG HTML standard, section 9.2.6 "Event stream int
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -162,7 +164,7 @@ def test_byte_by_byte_gives_the_same_events() -> None:
 def test_any_chunking_gives_the_same_events(data: st.DataObject) -> None:
     cuts = sorted(data.draw(st.lists(st.integers(0, len(FIXTURE)), max_size=30)))
     bounds = [0, *cuts, len(FIXTURE)]
-    pieces = [FIXTURE[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [FIXTURE[a:b] for a, b in itertools.pairwise(bounds)]
     assert decode_pieces(pieces) == decode(FIXTURE, end=True)
 
 
@@ -184,7 +186,7 @@ _line = st.one_of(
 def test_generated_streams_split_anywhere(lines: list[bytes], nl: bytes, cuts: list[int]) -> None:
     stream = nl.join(lines) + nl
     bounds = [0, *sorted(c for c in cuts if c <= len(stream)), len(stream)]
-    pieces = [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [stream[a:b] for a, b in itertools.pairwise(bounds)]
     assert decode_pieces(pieces) == decode(stream, end=True)
 
 
