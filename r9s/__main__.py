@@ -1,0 +1,92 @@
+"""The ``r9s`` command: ``r9s demo`` and ``r9s serve`` (standard library only).
+
+``r9s demo`` starts the built-in OpenAI-compatible server on 127.0.0.1 and runs the three
+operations through the sync client, streamed and not, so a fresh install can be checked with
+no key and no network.  ``r9s serve`` runs that server until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from r9s import R9S
+    from r9s.testing import FakeServer
+
+    out = sys.stdout
+    with FakeServer() as server, R9S(api_key="demo-key", server_url=server.url) as client:
+        out.write(f"r9s demo against the built-in server at {server.url}\n\n")
+        messages = [{"role": "user", "content": "Hello, how are you?"}]
+
+        out.write("chat.create, streamed: ")
+        with client.chat.create(model="gpt-4o-mini", messages=messages, stream=True) as stream:
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    out.write(chunk.choices[0].delta.content)
+                    out.flush()
+        out.write("\n")
+        res = client.chat.create(model="gpt-4o-mini", messages=messages)
+        out.write(f"chat.create: {res.choices[0].message.content!r} ({res.usage.total_tokens} tokens)\n")
+
+        out.write("completions.create, streamed: ")
+        for part in client.completions.create(
+            model="gpt-4o-mini", prompt="Once upon a time", max_tokens=12, stream=True
+        ):
+            if part.choices:
+                out.write(part.choices[0].text)
+                out.flush()
+        out.write("\n")
+
+        out.write("responses.create, streamed: ")
+        for event in client.responses.create(
+            model="gpt-4o-mini", input="Tell me a joke about programming", stream=True
+        ):
+            if event.type == "response.output_text.delta":
+                out.write(event.delta)
+                out.flush()
+        out.write("\n")
+        resp = client.responses.create(model="gpt-4o-mini", input="Tell me a joke")
+        out.write(f"responses.create: {resp.output_text!r}\n")
+        out.write(f"\n{server.connections_opened} connection(s) served 6 requests.\n")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from r9s.testing.__main__ import main as serve_main
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.api_key:
+        argv += ["--api-key", args.api_key]
+    return serve_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="r9s", description="The r9s SDK's command line.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run chat, completions and responses against a local server")
+    demo.set_defaults(func=_demo)
+    serve = sub.add_parser("serve", help="run the built-in OpenAI-compatible test server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--api-key", default=None)
+    serve.set_defaults(func=_serve)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _version() -> str:
+    from r9s import __version__
+
+    return f"r9s {__version__}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
