@@ -28,7 +28,8 @@ def _demo(args: argparse.Namespace) -> int:
                     out.flush()
         out.write("\n")
         res = client.chat.create(model="gpt-4o-mini", messages=messages)
-        out.write(f"chat.create: {res.choices[0].message.content!r} ({res.usage.total_tokens} tokens)\n")
+        tokens = res.usage.total_tokens if res.usage else "?"
+        out.write(f"chat.create: {res.choices[0].message.content!r} ({tokens} tokens)\n")
 
         out.write("completions.create, streamed: ")
         for part in client.completions.create(
@@ -54,7 +55,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from r9s.testing.__main__ import main as serve_main
+    from r9s.testing import main as serve_main
 
     argv = ["--host", args.host, "--port", str(args.port)]
     if args.api_key:

@@ -1,0 +1,660 @@
+"""The standard-library sync transport: ``http.client`` under a small keep-alive pool.
+
+Why ``http.client`` and not ``urllib.request``: ``urlopen`` opens a new TCP (and TLS) connection
+for every request, follows redirects, adds headers of its own and reads the proxy settings through
+``urllib.request.getproxies``.  An SDK that streams completions needs the opposite on each count,
+so this module keeps ``http.client`` for what it does well (writing the request, parsing the
+status line and headers, removing chunked / Content-Length framing) and adds what it lacks:
+
+- **A keep-alive pool.**  Idle connections are kept per origin (and per proxy), last in first out,
+  at most ``max_idle_per_origin`` each, for at most ``keepalive_expiry`` seconds.  A connection goes
+  back only when its response body was read to its very end and the server did not ask to close;
+  anything else (an error, a response closed early) closes the socket.  One lock guards the pool,
+  so threads may share a transport; a connection is used by one request at a time.
+- **Stale connections.**  A server may close an idle keep-alive connection at any moment.  A pooled
+  connection that is readable while idle (EOF or junk) is dropped before use; one that fails on
+  reuse before any response byte arrived (broken pipe, reset, "remote end closed connection
+  without response") makes the request go again, once, on a fresh connection.  A fresh connection
+  is never retried here: retrying is the driver's decision.
+- **Framing checks.**  ``HTTPResponse.read1`` returns ``b""`` when a Content-Length body ends early,
+  so the remaining length is checked here and a short body raises ``IncompleteResponseError``;
+  losing data is never silent.  Content coding (gzip) is left alone, and no ``Accept-Encoding`` is
+  added: the request headers carry what the core wants.
+- **Timeouts.**  ``connect`` covers TCP connect, the proxy CONNECT and the TLS handshake; ``write``
+  covers sending the request; ``read`` covers each wait for bytes.  ``read_chunk(timeout=...)``
+  overrides the read timeout for one read (the stream drain after ``[DONE]``).  ``pool`` does not
+  apply: this transport never waits for a connection, it opens one.
+- **Errors at the edge.**  Socket, TLS and parsing errors become ``NoResponseError`` (or its
+  subclasses ``RequestTimeoutError`` and ``IncompleteResponseError``) with the cause chained and a
+  message that names ``host:port`` and what failed, never a header value.
+- **Proxies** from ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` (``trust_env``):
+  plain http goes to the proxy with the absolute URL as target, https through a CONNECT tunnel
+  (``Proxy-Authorization`` on the CONNECT only).  An https target through an ``https://`` proxy
+  would need TLS inside TLS, which ``http.client`` cannot do: that raises ``ValueError``.
+
+Redirects are not followed: a 3xx is returned as it is.  Only the standard library is used, so
+the sync path works without h11 or anyio installed; the TLS context is made once per transport,
+on first https use.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import select
+import socket
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Final, Union
+
+from r9s._core.headers import Headers
+from r9s._core.request import Request, Timeout
+from r9s.errors import IncompleteResponseError, NoResponseError, RequestTimeoutError
+from r9s.transports._common import Origin, Proxy, Verify, make_ssl_context, proxy_for, split_url
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["UrllibResponse", "UrllibTransport"]
+
+#: Most bytes one ``read_chunk`` returns.
+_READ_SIZE: Final = 65536
+#: Methods for which an empty body is still announced with ``Content-Length: 0``.
+_METHODS_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
+#: Request fields that belong to the transport: dropped from ``request.headers``.
+_TRANSPORT_FIELDS: Final = frozenset({"content-length", "transfer-encoding"})
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_CHARS: Final = re.compile(r"[\r\n\x00]")
+
+_Key = tuple[Origin, Union[Proxy, None]]
+_Conn = http.client.HTTPConnection
+
+
+class _StaleConnection(Exception):
+    """A reused connection failed before any response byte arrived: go again on a fresh one."""
+
+
+class UrllibResponse:
+    """A response whose status line and headers arrived; the body is read with ``read_chunk``.
+
+    Attributes:
+        status_code: the HTTP status.
+        headers: every header field, in the order received.
+
+    Close it (or use it as a context manager): the connection returns to the pool only when the
+    body was read to its end, otherwise it is closed.
+    """
+
+    status_code: int
+    headers: Headers
+
+    def __init__(
+        self,
+        *,
+        transport: UrllibTransport,
+        key: _Key,
+        conn: _Conn,
+        sock: socket.socket,
+        response: http.client.HTTPResponse,
+        read_timeout: float | None,
+        where: str,
+    ) -> None:
+        self.status_code = response.status
+        self.headers = Headers(response.getheaders())
+        self._transport = transport
+        self._key = key
+        self._conn = conn
+        self._sock = sock
+        self._response = response
+        self._read_timeout = read_timeout
+        self._where = where
+        #: The declared length (Content-Length, or 0 for HEAD / 204 / 304), ``None`` otherwise.
+        self._expected = None if response.chunked else response.length
+        self._received = 0
+        self._done = self._expected == 0
+        self._closed = False
+
+    def read_chunk(self, timeout: float | None = None) -> bytes:
+        """The next piece of the body, as soon as some bytes are available; ``b""`` at its end.
+
+        Args:
+            timeout: seconds to wait for bytes this time, instead of the request's read timeout
+                (which is restored afterwards); at least 1 ms.
+
+        Raises:
+            IncompleteResponseError: the connection ended (or was reset) before the body's
+                declared end.
+            RequestTimeoutError: no bytes within the timeout; the connection is closed.
+            NoResponseError: the connection failed otherwise, or the response was already
+                closed before its end.
+        """
+        if self._done:
+            return b""
+        if self._closed:
+            raise NoResponseError(
+                f"the response from {self._where} was closed before its body was read to the end"
+            )
+        if timeout is not None:
+            timeout = max(timeout, 0.001)  # 0 would make the socket non-blocking
+        seconds = self._read_timeout if timeout is None else timeout
+        try:
+            if timeout is not None:
+                self._sock.settimeout(timeout)
+            data = self._response.read1(_READ_SIZE)
+            if timeout is not None:
+                self._sock.settimeout(self._read_timeout)
+        except TimeoutError as exc:
+            self._abort()
+            raise RequestTimeoutError(
+                f"no data from {self._where} for {_secs(seconds)} (read timeout)"
+            ) from exc
+        except http.client.IncompleteRead as exc:
+            self._abort()
+            raise IncompleteResponseError(
+                f"the chunked body from {self._where} ended without its last chunk "
+                f"(after {self._received} bytes)"
+            ) from exc
+        except ConnectionError as exc:
+            self._abort()
+            raise IncompleteResponseError(
+                f"the connection to {self._where} was reset after {self._received}"
+                f"{_of(self._expected)} bytes of the body"
+            ) from exc
+        except http.client.HTTPException as exc:
+            self._abort()
+            raise NoResponseError(f"malformed body from {self._where}: {_describe(exc)}") from exc
+        except OSError as exc:
+            self._abort()
+            raise NoResponseError(
+                f"reading the body from {self._where} failed: {_describe(exc)}"
+            ) from exc
+        except BaseException:
+            self._abort()
+            raise
+        if data:
+            self._received += len(data)
+            if self._expected is not None and self._response.length == 0:
+                self._done = True
+            return data
+        if self._expected is not None:  # read1 returns b"" on an early EOF, without raising
+            self._abort()
+            raise IncompleteResponseError(
+                f"the body from {self._where} ended after {self._received} of "
+                f"{self._expected} bytes (Content-Length)"
+            )
+        self._done = True  # the last chunk, or EOF for a body delimited by the connection's end
+        return b""
+
+    def close(self) -> None:
+        """Release the connection: back to the pool if the body was read to its end, else closed.
+
+        Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        conn, sock = self._conn, self._sock
+        reusable = self._done and not self._response.will_close and conn.sock is sock
+        try:
+            self._response.close()
+        finally:
+            if reusable:
+                self._transport._release(self._key, conn)
+            else:
+                _discard(conn, sock)
+
+    def _abort(self) -> None:
+        self._closed = True
+        try:
+            self._response.close()
+        finally:
+            _discard(self._conn, self._sock)
+
+    def __enter__(self) -> UrllibResponse:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<UrllibResponse {self.status_code} from {self._where}>"
+
+
+class UrllibTransport:
+    """The standard-library ``SyncTransport``: ``http.client`` with a keep-alive pool.
+
+    Args:
+        verify: ``True`` (system CAs), a CA bundle file or directory, or an ``ssl.SSLContext``;
+            ``False`` disables certificate checks.
+        max_idle_per_origin: idle connections kept per origin (and proxy); ``0`` keeps none.
+        keepalive_expiry: seconds an idle connection may wait for reuse; older ones are closed.
+        trust_env: read ``HTTP(S)_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` from the environment.
+
+    Threads may share one transport.  After ``close`` it still serves requests but keeps no
+    connection open after its response is closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: Verify = True,
+        max_idle_per_origin: int = 10,
+        keepalive_expiry: float = 30.0,
+        trust_env: bool = True,
+    ) -> None:
+        if max_idle_per_origin < 0:
+            raise ValueError(f"max_idle_per_origin must be >= 0, got {max_idle_per_origin}")
+        if keepalive_expiry < 0:
+            raise ValueError(f"keepalive_expiry must be >= 0, got {keepalive_expiry}")
+        self._verify = verify
+        self._max_idle = max_idle_per_origin
+        self._keepalive_expiry = keepalive_expiry
+        self._trust_env = trust_env
+        self._lock = threading.Lock()
+        #: key -> idle connections with the time they became idle, oldest first.
+        self._idle: dict[_Key, list[tuple[_Conn, float]]] = {}
+        self._ssl_context: ssl.SSLContext | None = None
+        self._closed = False
+
+    def handle_request(self, request: Request, timeout: Timeout) -> UrllibResponse:
+        """Send ``request`` and return once the status line and headers arrived.
+
+        Args:
+            request: method, absolute http(s) URL, headers and body to send.
+            timeout: connect, write and read timeouts (``pool`` does not apply).
+
+        Returns:
+            The response, to be read with ``read_chunk`` and then closed.
+
+        Raises:
+            ValueError: the URL is not absolute http(s), a header name or value holds CR, LF or
+                NUL (or is otherwise not sendable), or an https URL would need an ``https://``
+                proxy; nothing was sent.
+            RequestTimeoutError: connecting, sending or waiting for the status line timed out.
+            NoResponseError: the connection was refused, reset or failed its TLS handshake, the
+                name did not resolve, or the status line or headers were malformed.
+        """
+        origin, target = split_url(request.url)
+        proxy = proxy_for(origin, self._trust_env)
+        if proxy is not None and origin.scheme == "https" and proxy.origin.scheme == "https":
+            raise ValueError(
+                "an https:// proxy cannot tunnel https requests in the urllib transport; "
+                "use an http:// proxy URL (the tunnel still carries end-to-end TLS)"
+            )
+        method = request.method
+        if not _TOKEN.fullmatch(method):
+            raise ValueError(f"invalid HTTP method {method!r}")
+        if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+            raise ValueError("the URL path or query holds whitespace, control or non-ASCII chars")
+        fields = _request_fields(request, origin, proxy)
+        if proxy is not None and origin.scheme == "http":
+            target = f"http://{_authority(origin)}{target}"  # absolute form for a forward proxy
+        where = _hostport(origin)
+        if proxy is not None:
+            where = f"{where} via proxy {_hostport(proxy.origin)}"
+        key: _Key = (origin, proxy)
+
+        conn = self._checkout(key)
+        for reused in (conn is not None, False):
+            if conn is None:
+                conn = self._connect(origin, proxy, timeout, where)
+            try:
+                return self._exchange(
+                    conn, reused, key, method, target, fields, request.body, timeout, where
+                )
+            except _StaleConnection:
+                conn = None  # already closed; go again, once, on a fresh connection
+        raise AssertionError("unreachable: a fresh connection is never stale")
+
+    def close(self) -> None:
+        """Close every idle pooled connection.
+
+        Connections in use are closed when their responses are closed.
+        """
+        with self._lock:
+            self._closed = True
+            idle = [conn for conns in self._idle.values() for conn, _ in conns]
+            self._idle.clear()
+        for conn in idle:
+            _discard(conn, conn.sock)
+
+    def __enter__(self) -> UrllibTransport:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _tls(self) -> ssl.SSLContext:
+        ctx = self._ssl_context
+        if ctx is None:
+            with self._lock:
+                if self._ssl_context is None:
+                    self._ssl_context = make_ssl_context(self._verify)
+                ctx = self._ssl_context
+        return ctx
+
+    def _checkout(self, key: _Key) -> _Conn | None:
+        """The most recently used idle connection for ``key`` that still looks usable."""
+        while True:
+            expired: list[_Conn] = []
+            conn: _Conn | None = None
+            now = time.monotonic()
+            with self._lock:
+                idle = self._idle.get(key)
+                while idle:
+                    candidate, since = idle.pop()
+                    if now - since <= self._keepalive_expiry:
+                        conn = candidate
+                        break
+                    expired.append(candidate)  # the newest expired: so did every older one
+            for old in expired:
+                _discard(old, old.sock)
+            if conn is None:
+                return None
+            if _idle_socket_alive(conn.sock):
+                return conn
+            _discard(conn, conn.sock)
+
+    def _release(self, key: _Key, conn: _Conn) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._closed or self._max_idle == 0:
+                drop = [conn]
+            else:
+                idle = self._idle.get(key, [])
+                idle.append((conn, now))
+                fresh = [(c, t) for c, t in idle if now - t <= self._keepalive_expiry]
+                drop = [c for c, t in idle if now - t > self._keepalive_expiry]
+                excess = len(fresh) - self._max_idle
+                if excess > 0:  # too many idle: close the least recently used
+                    drop += [c for c, _ in fresh[:excess]]
+                    fresh = fresh[excess:]
+                self._idle[key] = fresh
+        for c in drop:
+            _discard(c, c.sock)
+
+    def _connect(self, origin: Origin, proxy: Proxy | None, timeout: Timeout, where: str) -> _Conn:
+        host = _ascii_host(origin.host)
+        conn: _Conn
+        if proxy is None:
+            if origin.scheme == "https":
+                conn = http.client.HTTPSConnection(
+                    host, origin.port, timeout=timeout.connect, context=self._tls()
+                )
+            else:
+                conn = http.client.HTTPConnection(host, origin.port, timeout=timeout.connect)
+        else:
+            proxy_host = _ascii_host(proxy.origin.host)
+            if origin.scheme == "https" or proxy.origin.scheme == "https":
+                # TLS to the target through a CONNECT tunnel, or (http target) to the proxy.
+                conn = http.client.HTTPSConnection(
+                    proxy_host, proxy.origin.port, timeout=timeout.connect, context=self._tls()
+                )
+            else:
+                conn = http.client.HTTPConnection(
+                    proxy_host, proxy.origin.port, timeout=timeout.connect
+                )
+            if origin.scheme == "https":
+                tunnel_headers = (
+                    {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+                )
+                conn.set_tunnel(host, origin.port, headers=tunnel_headers)
+        try:
+            conn.connect()
+        except (OSError, http.client.HTTPException) as exc:
+            _discard(conn, conn.sock)
+            raise _connect_error(exc, origin, proxy, timeout.connect, where) from exc
+        except BaseException:
+            _discard(conn, conn.sock)
+            raise
+        return conn
+
+    def _exchange(
+        self,
+        conn: _Conn,
+        reused: bool,
+        key: _Key,
+        method: str,
+        target: str,
+        fields: list[tuple[str, str]],
+        body: bytes,
+        timeout: Timeout,
+        where: str,
+    ) -> UrllibResponse:
+        sock: socket.socket = conn.sock
+        try:
+            sock.settimeout(timeout.write)
+            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in fields:
+                conn.putheader(name, value)
+            conn.endheaders(body or None)
+        except TimeoutError as exc:
+            _discard(conn, sock)
+            raise RequestTimeoutError(
+                f"sending the request to {where} took over {_secs(timeout.write)} (write timeout)"
+            ) from exc
+        except OSError as exc:
+            _discard(conn, sock)
+            if reused and _is_stale(exc):
+                raise _StaleConnection from exc
+            raise NoResponseError(
+                f"sending the request to {where} failed: {_describe(exc)}"
+            ) from exc
+        except BaseException:
+            _discard(conn, sock)
+            raise
+
+        try:
+            sock.settimeout(timeout.read)
+            response = conn.getresponse()
+        except TimeoutError as exc:
+            _discard(conn, sock)
+            raise RequestTimeoutError(
+                f"no response from {where} within {_secs(timeout.read)} (read timeout)"
+            ) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            _discard(conn, sock)
+            if reused and _is_stale(exc):
+                raise _StaleConnection from exc
+            if isinstance(exc, http.client.RemoteDisconnected):
+                msg = f"{where} closed the connection without sending a response"
+            elif isinstance(exc, http.client.HTTPException):
+                msg = f"malformed status line or headers from {where}: {_describe(exc)}"
+            else:
+                msg = f"reading the response from {where} failed: {_describe(exc)}"
+            raise NoResponseError(msg) from exc
+        except BaseException:
+            _discard(conn, sock)
+            raise
+
+        try:
+            return UrllibResponse(
+                transport=self,
+                key=key,
+                conn=conn,
+                sock=sock,
+                response=response,
+                read_timeout=timeout.read,
+                where=where,
+            )
+        except BaseException:
+            response.close()
+            _discard(conn, sock)
+            raise
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _request_fields(request: Request, origin: Origin, proxy: Proxy | None) -> list[tuple[str, str]]:
+    """The header fields to send, checked: exactly one Host, our own Content-Length.
+
+    Raises:
+        ValueError: a name that is not a token, or a value with CR, LF or NUL or that is not
+            latin-1; the message names the field, never its value.
+    """
+    fields: list[tuple[str, str]] = []
+    host: str | None = None
+    proxy_auth = False
+    for name, value in request.headers.raw():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"invalid header name {name!r}")
+        if _BAD_VALUE_CHARS.search(value):
+            raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"the value of header {name!r} is not latin-1 text") from None
+        lower = name.lower()
+        if lower == "host":
+            if host is None:
+                host = value
+            continue
+        if lower in _TRANSPORT_FIELDS:
+            continue
+        if lower == "proxy-authorization":
+            proxy_auth = True
+        fields.append((name, value))
+    fields.insert(0, ("Host", host if host is not None else _authority(origin)))
+    if proxy is not None and origin.scheme == "http" and proxy.authorization and not proxy_auth:
+        fields.append(("Proxy-Authorization", proxy.authorization))
+    if request.body or request.method in _METHODS_WITH_BODY:
+        fields.append(("Content-Length", str(len(request.body))))
+    return fields
+
+
+def _ascii_host(host: str) -> str:
+    return host if host.isascii() else host.encode("idna").decode("ascii")
+
+
+def _authority(origin: Origin) -> str:
+    """``Host`` value: host (IDNA, brackets for IPv6) and the port unless it is the default."""
+    return Origin(origin.scheme, _ascii_host(origin.host), origin.port).netloc
+
+
+def _hostport(origin: Origin) -> str:
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    return f"{host}:{origin.port}"
+
+
+def _secs(seconds: float | None) -> str:
+    if seconds is None:
+        return "ever"
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.3g} s"
+
+
+def _of(expected: int | None) -> str:
+    return "" if expected is None else f" of {expected}"
+
+
+def _describe(exc: BaseException) -> str:
+    """A short description of a socket or parsing error (never holds request header values)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    text = text.strip()
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
+def _is_stale(exc: BaseException) -> bool:
+    """Whether ``exc``, on a reused connection before any response byte, means it was closed."""
+    if isinstance(exc, ConnectionError):  # BrokenPipe, ConnectionReset, RemoteDisconnected, ...
+        return True
+    if isinstance(exc, http.client.BadStatusLine) and exc.args in (("",), ("''",)):
+        return True
+    if "ssl" in sys.modules:
+        import ssl
+
+        return isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+    return False
+
+
+def _connect_error(
+    exc: BaseException, origin: Origin, proxy: Proxy | None, seconds: float | None, where: str
+) -> NoResponseError:
+    if proxy is None:
+        peer, suffix = _hostport(origin), ""
+    else:  # the error is about the proxy unless the tunnel is up (TLS errors)
+        peer, suffix = f"proxy {_hostport(proxy.origin)}", f" (for {_hostport(origin)})"
+    if isinstance(exc, TimeoutError):
+        return RequestTimeoutError(
+            f"could not connect to {where} within {_secs(seconds)} (connect timeout)"
+        )
+    if "ssl" in sys.modules:
+        import ssl
+
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return NoResponseError(
+                f"TLS handshake with {where} failed: the server certificate could not be "
+                f"verified ({exc.verify_message or exc.reason})"
+            )
+        if isinstance(exc, ssl.SSLError):
+            return NoResponseError(
+                f"TLS handshake with {where} failed: {exc.reason or _describe(exc)}"
+            )
+    if isinstance(exc, socket.gaierror):
+        host = f"host {origin.host}" if proxy is None else f"proxy host {proxy.origin.host}"
+        return NoResponseError(f"could not resolve {host}{suffix}: {exc.strerror}")
+    if isinstance(exc, ConnectionRefusedError):
+        return NoResponseError(f"connection to {peer} refused{suffix}")
+    if isinstance(exc, http.client.HTTPException):  # the proxy's answer to CONNECT
+        return NoResponseError(f"no valid answer to CONNECT from {peer}: {_describe(exc)}")
+    return NoResponseError(f"could not connect to {where}: {_describe(exc)}")
+
+
+def _idle_socket_alive(sock: socket.socket | None) -> bool:
+    """False when an idle keep-alive socket is readable: the server closed it or sent junk."""
+    if sock is None:
+        return False
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            readable = bool(poller.poll(0))
+        else:  # pragma: no cover - Windows
+            readable = bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
+    if "ssl" in sys.modules:
+        import ssl
+
+        if isinstance(sock, ssl.SSLSocket):
+            if sock.pending():
+                return False
+            if not readable:
+                return True
+            # A TLS record that is not data (a TLS 1.3 session ticket) makes the socket readable
+            # too: read without blocking and see whether data or EOF is behind it.
+            try:
+                sock.setblocking(False)
+                sock.recv(1)
+            except ssl.SSLWantReadError:
+                return True
+            except OSError:
+                return False
+            return False
+    return not readable
+
+
+def _discard(conn: _Conn, sock: socket.socket | None) -> None:
+    """Close a connection and its socket (the response may have taken the socket over)."""
+    try:
+        conn.close()
+    except OSError:
+        pass
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
