@@ -106,8 +106,9 @@ class RequestReader:
         if len(head) > MAX_HEAD:
             raise HttpError(431, "request header block too large")
         method, target, version, headers = _parse_head(head)
+        expects_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         if headers.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
-            if not self._buf:
+            if expects_body and not self._buf:
                 self._sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(headers)
         return Request(method, target, version, headers, body)

@@ -7,6 +7,7 @@ timeout and no test sleeps more than a fraction of a second.
 
 from __future__ import annotations
 
+import ast
 import http.client
 import json
 import os
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -757,6 +759,23 @@ def test_close_ends_stalled_stream_and_idle_connections_promptly() -> None:
         idle.close()
     finally:
         server.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("r9s-testing")]
+
+
+def test_standard_library_only() -> None:
+    package = Path(r9s.testing.__file__).parent
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or name.startswith("r9s.testing"), (
+                    f"{source.name} imports {name}"
+                )
 
 
 def test_invalid_json(server: FakeServer) -> None:

@@ -107,11 +107,8 @@ def free_port() -> int:
 # --- protocol conformance -----------------------------------------------------------------------
 
 
-def test_satisfies_the_protocols() -> None:
-    t = H11Transport(trust_env=False)
-    assert isinstance(t, AsyncTransport)
-    assert issubclass(H11Response, object)
-    assert AsyncResponse  # structural: checked on a live response below
+def test_satisfies_the_protocol() -> None:
+    assert isinstance(H11Transport(trust_env=False), AsyncTransport)  # responses: checked live
 
 
 async def test_keepalive_reuse_50_sequential(server: ScriptedServer) -> None:
@@ -386,6 +383,24 @@ async def test_connect_timeout(transport: H11Transport) -> None:
         assert time.monotonic() - start < 1.5
         assert await eventually(lambda: srv.connection_count == 1)
         assert await eventually(srv.conns[0].closed_by_peer.is_set)
+        assert transport.stats.in_use == 0
+
+
+async def test_write_timeout(transport: H11Transport) -> None:
+    release = threading.Event()
+
+    def script(conn: ServerConn) -> None:
+        release.wait(IO_TIMEOUT)  # never reads: the socket buffers fill up
+
+    quick = Timeout(connect=3.0, read=3.0, write=0.2, pool=3.0)
+    with ScriptedServer(script) as srv, anyio.fail_after(5):
+        start = time.monotonic()
+        try:
+            with pytest.raises(RequestTimeoutError, match=r"write timeout.*0\.2 s"):
+                await transport.handle_async_request(req(srv.url(), body=b"x" * (32 << 20)), quick)
+        finally:
+            release.set()
+        assert time.monotonic() - start < 2.0
         assert transport.stats.in_use == 0
 
 
