@@ -394,14 +394,22 @@ class _LoopPool:
             return None, True
         return None, False
 
-    def drain(self) -> list[_Connection]:
-        """Remove and return every idle connection."""
+    def drain(self, *, ended: bool = False) -> list[_Connection]:
+        """Remove and return every idle connection.
+
+        For a loop that has ``ended`` its waiters are dropped, never woken: their events belong
+        to a loop that is gone (and ``asyncio.run`` / ``trio.run`` end no loop with a task still
+        waiting, so there should be none).
+        """
         conns = [c for conns in self.idle.values() for c in conns]
         self.idle.clear()
         self.total -= self.n_idle
         self.n_idle = 0
-        for _ in conns:
-            self.wake_one()
+        if ended:
+            self.waiters.clear()
+        else:
+            for _ in conns:
+                self.wake_one()
         return conns
 
 
@@ -705,7 +713,7 @@ class H11Transport:
                     mine.extend(pool.drain())
                 elif _loop_finished(pool.library, pool.loop):
                     del self._pools[k]
-                    orphans.extend(pool.drain())
+                    orphans.extend(pool.drain(ended=True))
         for conn in orphans:
             conn.closed = True
             _close_orphan(conn.stream)
@@ -726,7 +734,7 @@ class H11Transport:
                 for k, other in list(self._pools.items()):
                     if other is not pool and _loop_finished(other.library, other.loop):
                         del self._pools[k]
-                        orphans.extend(other.drain())
+                        orphans.extend(other.drain(ended=True))
         for conn in orphans:
             conn.closed = True
             _close_orphan(conn.stream)

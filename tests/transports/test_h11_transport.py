@@ -12,6 +12,7 @@ import asyncio
 import base64
 import gc
 import gzip
+import random
 import socket
 import threading
 import time
@@ -53,7 +54,7 @@ def req(
 
 
 async def read_all(resp: AsyncResponse) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     for _ in range(100_000):
         chunk = await resp.read_chunk()
         if not chunk:
@@ -129,7 +130,7 @@ async def test_request_head_on_the_wire(server: ScriptedServer, transport: H11Tr
     headers = {"Authorization": "Bearer k", "Host": "evil", "Content-Length": "999"}
     with anyio.fail_after(10):
         resp = await transport.handle_async_request(req(url, headers=headers), T)
-        assert isinstance(resp, AsyncResponse)
+        assert isinstance(resp, AsyncResponse) and isinstance(resp, H11Response)
         await resp.aclose()
     seen = server.conns[0].requests[0]
     assert (seen.method, seen.target, seen.body) == ("POST", "/v1/chat/completions?x=1", BODY)
@@ -696,6 +697,55 @@ async def test_twenty_concurrent_requests_over_five_connections() -> None:
             assert t.stats.in_use == 0
 
 
+async def test_idle_connection_evicted_for_another_origin(server: ScriptedServer) -> None:
+    with ScriptedServer(serve_forever) as other:
+        async with H11Transport(trust_env=False, max_connections=1) as t:
+            assert await fetch(t, server.url()) == (200, b"ok")
+            assert t.stats.idle == 1
+            quick = Timeout(connect=3.0, read=3.0, write=3.0, pool=0.5)
+            assert await fetch(t, other.url(), timeout=quick) == (200, b"ok")  # no pool wait
+            assert await eventually(server.conns[0].closed_by_peer.is_set)
+            assert (t.stats.idle, t.stats.in_use, t.stats.connections_opened) == (1, 0, 2)
+
+
+async def test_random_cancellations_keep_the_pool_consistent() -> None:
+    rng = random.Random(1234)
+
+    def script(conn: ServerConn) -> None:
+        while conn.recv_request() is not None:
+            conn.send(CHUNKED_HEAD)
+            for _ in range(3):
+                time.sleep(0.002)
+                if not conn.send(chunked(b"x" * 100, last=False)):
+                    return
+            conn.send(chunked())
+
+    outcomes = {"done": 0, "cancelled": 0}
+    with ScriptedServer(script) as srv:
+        async with H11Transport(trust_env=False, max_connections=5) as t:
+
+            async def one(deadline: float) -> None:
+                with anyio.move_on_after(deadline) as scope:
+                    resp = await t.handle_async_request(req(srv.url()), T)
+                    try:
+                        assert await read_all(resp) == b"x" * 300
+                    finally:
+                        await resp.aclose()
+                outcomes["cancelled" if scope.cancelled_caught else "done"] += 1
+
+            with anyio.fail_after(15):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(60):
+                        tg.start_soon(one, rng.random() * 0.08)
+                assert sum(outcomes.values()) == 60 and outcomes["cancelled"] > 0
+                assert t.stats.in_use == 0 and t.stats.idle <= 5
+                for _ in range(5):
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(5):
+                            tg.start_soon(one, 5.0)
+                assert outcomes["done"] >= 25 and t.stats.in_use == 0
+
+
 # --- TLS ----------------------------------------------------------------------------------------
 
 
@@ -821,13 +871,13 @@ def test_one_transport_across_event_loops_and_threads() -> None:
     t = H11Transport(trust_env=False)
 
     async def use(n: int = 1) -> list[tuple[int, bytes]]:
-        return [await fetch(t, server.url(f"/{i}")) for i in range(n)]
+        return [await fetch(t, srv.url(f"/{i}")) for i in range(n)]
 
-    with ScriptedServer(serve_forever) as server:
+    with ScriptedServer(serve_forever) as srv:
         assert asyncio.run(use(2)) == [(200, b"ok")] * 2
         assert asyncio.run(use(2)) == [(200, b"ok")] * 2
         # The first loop's pooled connection was closed, not reused on the second loop.
-        assert wait_until(server.conns[0].closed_by_peer.is_set)
+        assert wait_until(srv.conns[0].closed_by_peer.is_set)
         assert trio.run(use, 2) == [(200, b"ok")] * 2
         assert asyncio.run(use()) == [(200, b"ok")]
 
@@ -849,8 +899,8 @@ def test_one_transport_across_event_loops_and_threads() -> None:
 
         asyncio.run(t.aclose())  # closes the idle connections every ended loop left behind
         assert t.stats.idle == 0 and t.stats.in_use == 0
-        assert wait_until(lambda: all(c.closed_by_peer.is_set() for c in server.conns))
-        assert t.stats.connections_opened == server.connection_count
+        assert wait_until(lambda: all(c.closed_by_peer.is_set() for c in srv.conns))
+        assert t.stats.connections_opened == srv.connection_count
     gc.collect()  # nothing left for the collector to warn about
 
 
