@@ -152,9 +152,10 @@ class EventStream(_StreamBase[T]):
 class EventStreamAsync(_StreamBase[T]):
     """An async stream: ``async for event in stream``, ``async with``, ``await stream.aclose()``.
 
-    Close it (``async with`` or ``aclose``) or exhaust it: an async stream cannot close its
-    connection from a destructor.  A cancelled read closes the connection before the
-    cancellation propagates.
+    Close it (``async with`` or ``aclose``) or exhaust it.  If it is dropped unclosed (a
+    ``break`` out of ``async for`` without ``async with``), its destructor cannot await, so it
+    aborts the connection synchronously when the transport offers ``abort()`` (the built-in
+    one does).  A cancelled read closes the connection before the cancellation propagates.
     """
 
     __slots__ = ("_response",)
@@ -222,6 +223,16 @@ class EventStreamAsync(_StreamBase[T]):
 
     async def __aenter__(self) -> EventStreamAsync[T]:
         return self
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            abort = getattr(self._response, "abort", None)
+            if abort is not None:
+                try:
+                    abort()
+                except Exception:
+                    pass
 
     async def __aexit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None

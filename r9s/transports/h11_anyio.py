@@ -285,6 +285,28 @@ def _close_orphan(stream: anyio.abc.ByteStream) -> None:
         pass
 
 
+def _abort_stream(stream: anyio.abc.ByteStream) -> None:
+    """Close a connection's socket from synchronous code while its loop may still run.
+
+    asyncio: ``transport.abort()`` closes the socket on the loop's next turn (or at once
+    through ``_close_orphan`` when the loop has ended).  trio: the socket is closed directly;
+    no task waits on it, since its stream was dropped.
+    """
+    inner: Any = stream
+    while isinstance(inner, TLSStream):
+        inner = inner.transport_stream
+    transport = getattr(inner, "_transport", None)
+    if transport is not None:
+        loop = getattr(transport, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            try:
+                transport.abort()
+                return
+            except Exception:
+                pass
+    _close_orphan(stream)
+
+
 # ---------------------------------------------------------------------------------------------
 # Connections and the per-loop pool
 
@@ -561,6 +583,18 @@ class H11Response:
             await self._transport._finished(conn)
         else:
             await self._transport._discard(conn)
+
+    def abort(self) -> None:
+        """Close the connection now, without awaiting: for a stream dropped unclosed.
+
+        Called from ``EventStreamAsync.__del__``, in the loop's thread, when a caller broke out
+        of an ``async for`` without ``async with``.  The connection is never reused.
+        """
+        conn = self._conn
+        if conn is None:
+            return
+        self._conn = None
+        self._transport._abort(conn)
 
 
 async def _receive(conn: _Connection, seconds: float | None, during: str) -> bytes:
@@ -840,6 +874,16 @@ class H11Transport:
             conn.pool.total -= 1
             conn.pool.wake_one()
         await _close_quietly(conn.stream)
+
+    def _abort(self, conn: _Connection) -> None:
+        """Close ``conn`` and free its slot without awaiting (see ``H11Response.abort``)."""
+        if conn.closed:
+            return
+        conn.closed = True
+        with self._lock:
+            conn.pool.total -= 1
+            conn.pool.wake_one()
+        _abort_stream(conn.stream)
 
     # -- I/O -------------------------------------------------------------------------------------
 

@@ -288,3 +288,25 @@ async def test_async_cancel_mid_stream_closes_the_connection(server: FakeServer)
         assert 0 < got < 100
         assert (await c.chat.create_async(model="m", messages=MSGS)).choices
     assert server.connections_opened == 2
+
+
+@pytest.mark.anyio
+async def test_async_break_without_async_with_releases_the_connection(server: FakeServer) -> None:
+    import gc
+
+    from r9s.transports.h11_anyio import H11Transport
+
+    transport = H11Transport()
+    async with make(server, async_client=transport) as c:
+        gc.disable()  # the stream's own refcount, not the collector, must release it
+        try:
+            async for _ in await c.chat.create_async(
+                model="m", messages=MSGS, stream=True, max_tokens=500
+            ):
+                break
+            assert transport.stats.in_use == 0
+        finally:
+            gc.enable()
+        assert (await c.chat.create_async(model="m", messages=MSGS)).choices
+        await transport.aclose()
+    assert server.connections_opened == 2
