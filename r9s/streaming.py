@@ -48,15 +48,6 @@ class _StreamBase(Generic[T]):
     def events_received(self) -> int:
         return self._decoder.events_received
 
-    def _next_pending(self) -> tuple[bool, T | None]:
-        """What the stream can answer without I/O: ``(True, item)``, or ``(False, None)``."""
-        items = self._items
-        pos = self._pos
-        if pos < len(items):
-            self._pos = pos + 1
-            return True, items[pos]
-        return False, None
-
     def _take(self, items: list[T]) -> T:
         self._items = items
         self._pos = 1

@@ -86,19 +86,12 @@ class StreamDecoder:
             if not self._content.identity:
                 data = self._content.feed(data)
             events = self._sse.feed(data)
-        except R9SError as exc:
+        except (R9SError, UnicodeDecodeError) as exc:
             self._fail(exc)
-            return []
-        except UnicodeDecodeError as exc:
-            self._fail(self._invalid(f"is not valid UTF-8 ({exc.reason})", exc))
             return []
         out = self._decode(events) if events else []
         if self.error is None and self._sse.error is not None:
-            exc2 = self._sse.error
-            if isinstance(exc2, UnicodeDecodeError):
-                self._fail(self._invalid(f"is not valid UTF-8 ({exc2.reason})", exc2))
-            elif isinstance(exc2, R9SError):
-                self._fail(exc2)
+            self._fail(self._sse.error)
         return out
 
     def end(self) -> list[Any]:
@@ -108,15 +101,16 @@ class StreamDecoder:
         try:
             events = self._sse.feed(self._content.end()) if not self._content.identity else []
             events += self._sse.end()
-        except R9SError as exc:
+        except (R9SError, UnicodeDecodeError) as exc:
             self._fail(exc)
-            return []
-        except UnicodeDecodeError as exc:
-            self._fail(self._invalid(f"is not valid UTF-8 ({exc.reason})", exc))
             return []
         return self._decode(events)
 
-    def _fail(self, exc: R9SError) -> None:
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, UnicodeDecodeError):
+            exc = self._invalid(f"is not valid UTF-8 ({exc.reason})", exc)
+        if not isinstance(exc, R9SError):
+            raise exc
         if exc.status_code is None:
             exc.status_code = self._status
             exc.headers = self._headers
