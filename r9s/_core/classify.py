@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from r9s._core._json import loads
 from r9s._core.headers import Headers
 from r9s._core.request import RawResponse, Request
 from r9s.errors import (
@@ -106,8 +107,8 @@ def decode_json(
 ) -> Model:
     """Decode a 2XX JSON body into a result object, or raise ``ResponseValidationError``."""
     try:
-        data = json.loads(body)
-    except ValueError as exc:
+        data = loads(body.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         text = redact(body.decode("utf-8", "replace"), secrets)
         quoted = text[:QUOTE_LIMIT]
         raise ResponseValidationError(

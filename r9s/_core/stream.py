@@ -17,9 +17,9 @@ the event stream raises once those events were handed out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from json import loads
 from typing import Any
 
+from r9s._core._json import loads
 from r9s._core.classify import QUOTE_LIMIT, redact, stream_error
 from r9s._core.decoding import ContentDecoder
 from r9s._core.headers import Headers
@@ -85,7 +85,7 @@ class StreamDecoder:
         try:
             if not self._content.identity:
                 data = self._content.feed(data)
-            events = self._sse.feed(data)
+            events = self._sse.feed_raw(data)
         except (R9SError, UnicodeDecodeError) as exc:
             self._fail(exc)
             return []
@@ -99,7 +99,9 @@ class StreamDecoder:
         if self.done or self.error is not None:
             return []
         try:
-            events = self._sse.feed(self._content.end()) if not self._content.identity else []
+            events: list[ServerSentEvent | str] = []
+            if not self._content.identity:
+                events += self._sse.feed_raw(self._content.end())
             events += self._sse.end()
         except (R9SError, UnicodeDecodeError) as exc:
             self._fail(exc)
@@ -130,15 +132,20 @@ class StreamDecoder:
         err.__cause__ = cause
         return err
 
-    def _decode(self, events: list[ServerSentEvent]) -> list[Any]:
+    def _decode(self, events: list[ServerSentEvent | str]) -> list[Any]:
         out: list[Any] = []
         make = self._make
         for ev in events:
-            data = ev.data
+            if isinstance(ev, str):
+                data = ev
+                kind = "message"
+            else:
+                data = ev.data
+                kind = ev.event
             if data == "[DONE]":
                 self.done = True
                 break
-            if ev.event == "error":
+            if kind == "error":
                 try:
                     payload: Any = loads(data)
                 except ValueError:

@@ -214,3 +214,27 @@ def test_unterminated_line_is_bounded() -> None:
     with pytest.raises(EventTooLargeError, match="without ending"):
         for _ in range(200):
             d.feed(b"z" * 64)
+
+
+def test_fast_path_keeps_ids_and_state_across_frames() -> None:
+    # Plain one-line frames take a fast path; an id set mid-read must still reach later events.
+    events = decode(
+        b"data: a\n\nid: 5\ndata: b\n\ndata: c\n\n: ping\n\nevent: x\ndata: d\n\ndata: e\n\n"
+    )
+    assert [(e.data, e.id, e.event) for e in events] == [
+        ("a", None, "message"),
+        ("b", "5", "message"),
+        ("c", "5", "message"),
+        ("d", "5", "x"),
+        ("e", "5", "message"),
+    ]
+    d = SSEDecoder()
+    assert d.feed_raw(b"data: plain\n\nevent: e\ndata: typed\n\n") == ["plain", ev("typed", "e")]
+
+
+def test_event_in_progress_across_reads_then_fast_frames() -> None:
+    assert decode_pieces([b"data: a\n", b"data: b\n\ndata: c\n\n", b"data: d\n", b"\n"]) == [
+        ev("a\nb"),
+        ev("c"),
+        ev("d"),
+    ]

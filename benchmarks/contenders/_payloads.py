@@ -1,0 +1,236 @@
+"""The bytes the benchmarks exchange, built the same way by the server and by every contender.
+
+Standard library only: this module is imported by the bench server, by r9s's contender, by the
+openai and anchor contenders (in their own venvs) and by the raw-socket limit.
+
+Shapes follow OpenAI's real wire format:
+
+- a streamed chat completion of ``n`` chunks: one ``role`` chunk (content ``""``), ``n - 2``
+  content chunks of one or two words each, one final chunk with ``finish_reason: "stop"``
+  and an empty delta, then ``data: [DONE]``;
+- a streamed Responses answer: ``response.created``, ``response.in_progress``,
+  ``response.output_item.added``, ``response.content_part.added``, ``n`` x
+  ``response.output_text.delta``, then the ``.done`` events and ``response.completed``, each
+  as ``event:`` + ``data:`` lines (no ``[DONE]``, as OpenAI does);
+- a small non-streamed chat completion.
+"""
+
+from __future__ import annotations
+
+import json
+
+CREATED = 1741570283
+MODEL = "gpt-4o-mini-2024-07-18"
+CHAT_ID = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+RESP_ID = "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b"
+MSG_ID = "msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b"
+FINGERPRINT = "fp_06737a9306"
+
+_WORDS = (
+    "the quick brown fox jumps over a lazy dog while streaming tokens arrive one by one "
+    "from the gateway and every client must decode them fast enough to keep up with a "
+    "busy model serving naïve users and careful engineers alike in production today"
+).split()
+
+#: Size of one parse-only input piece, as a transport would hand it over.
+PIECE = 64 * 1024
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_piece(i: int) -> str:
+    """The text of the ``i``-th delta: one word, every third delta two words."""
+    w = _WORDS[i % len(_WORDS)]
+    if i % 3 == 2:
+        w += " " + _WORDS[(i * 7 + 1) % len(_WORDS)]
+    return " " + w
+
+
+def _chat_chunk(delta: dict[str, object], finish: str | None = None) -> dict[str, object]:
+    return {
+        "id": CHAT_ID,
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": MODEL,
+        "service_tier": "default",
+        "system_fingerprint": FINGERPRINT,
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def chat_frames(n: int) -> list[bytes]:
+    """The SSE frames of a streamed chat completion of ``n >= 2`` chunks, ``[DONE]`` last."""
+    n = max(n, 2)
+    frames = [
+        b"data: " + _dumps(_chat_chunk({"role": "assistant", "content": "", "refusal": None}))
+    ]
+    cache: dict[str, bytes] = {}
+    head = b"data: " + _dumps(_chat_chunk({"content": "@@"})).split(b'"@@"')[0]
+    tail = _dumps(_chat_chunk({"content": "@@"})).split(b'"@@"')[1]
+    for i in range(n - 2):
+        text = content_piece(i)
+        enc = cache.get(text)
+        if enc is None:
+            enc = cache[text] = _dumps(text)
+        frames.append(head + enc + tail)
+    frames.append(b"data: " + _dumps(_chat_chunk({}, "stop")))
+    frames.append(b"data: [DONE]")
+    return [f + b"\n\n" for f in frames]
+
+
+def chat_expected(n: int) -> tuple[int, int]:
+    """``(chunks, characters of content)`` a caller of a ``chat_frames(n)`` stream reads."""
+    n = max(n, 2)
+    return n, sum(len(content_piece(i)) for i in range(n - 2))
+
+
+def _response(status: str, text: str | None, n: int) -> dict[str, object]:
+    output: list[object] = []
+    usage: object = None
+    if text is not None:
+        output = [
+            {
+                "type": "message",
+                "id": MSG_ID,
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ]
+        usage = {
+            "input_tokens": 12,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": n,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 12 + n,
+        }
+    return {
+        "id": RESP_ID,
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "max_output_tokens": n,
+        "model": MODEL,
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "store": True,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage,
+        "user": None,
+        "metadata": {},
+    }
+
+
+def responses_frames(n: int) -> list[bytes]:
+    """The SSE frames of a streamed Responses answer with ``n`` text deltas."""
+    seq = 0
+    frames: list[bytes] = []
+
+    def event(kind: str, **fields: object) -> None:
+        nonlocal seq
+        body = {"type": kind, "sequence_number": seq, **fields}
+        frames.append(b"event: " + kind.encode() + b"\ndata: " + _dumps(body) + b"\n\n")
+        seq += 1
+
+    event("response.created", response=_response("in_progress", None, n))
+    event("response.in_progress", response=_response("in_progress", None, n))
+    item = {"type": "message", "id": MSG_ID, "status": "in_progress", "role": "assistant"}
+    event("response.output_item.added", output_index=0, item={**item, "content": []})
+    where = {"item_id": MSG_ID, "output_index": 0, "content_index": 0}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    event("response.content_part.added", **where, part=part)
+    kind = "response.output_text.delta"
+    pieces = [content_piece(i) for i in range(n)]
+    for text in pieces:
+        body = {"type": kind, "sequence_number": seq, **where, "delta": text, "logprobs": []}
+        frames.append(b"event: " + kind.encode() + b"\ndata: " + _dumps(body) + b"\n\n")
+        seq += 1
+    text = "".join(pieces)
+    event("response.output_text.done", **where, text=text, logprobs=[])
+    event("response.content_part.done", **where, part={**part, "text": text})
+    final = _response("completed", text, n)
+    event("response.output_item.done", output_index=0, item=final["output"][0])  # type: ignore[index]
+    event("response.completed", response=final)
+    return frames
+
+
+def responses_expected(n: int) -> tuple[int, int]:
+    """``(text deltas, characters of delta text)`` of a ``responses_frames(n)`` stream."""
+    return n, sum(len(content_piece(i)) for i in range(n))
+
+
+def chat_completion() -> bytes:
+    """The JSON body of a small non-streamed chat completion."""
+    return _dumps(
+        {
+            "id": CHAT_ID,
+            "object": "chat.completion",
+            "created": CREATED,
+            "model": MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": "Hello! How can I help you today?",
+                        "refusal": None,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 9,
+                "completion_tokens": 9,
+                "total_tokens": 18,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+            "service_tier": "default",
+            "system_fingerprint": FINGERPRINT,
+        }
+    )
+
+
+COMPLETION_CONTENT = "Hello! How can I help you today?"
+
+
+def http_chunked(frames: list[bytes]) -> bytes:
+    """``frames`` as an HTTP/1.1 chunked body: one chunk per SSE event, as servers flush them."""
+    out = [b"%x\r\n%s\r\n" % (len(f), f) for f in frames]
+    out.append(b"0\r\n\r\n")
+    return b"".join(out)
+
+
+def parse_corpus(megabytes: float) -> tuple[list[bytes], int, int]:
+    """``(64 KiB pieces, chunks, content characters)`` of an SSE chat stream of that size.
+
+    The stream is ``chat_frames`` content repeated: 1,000 distinct chunks over and over,
+    ending with a finish chunk and ``[DONE]``.
+    """
+    block = chat_frames(1002)
+    first, body, last = block[0], b"".join(block[1:-2]), b"".join(block[-2:])
+    target = int(megabytes * 1_000_000)
+    reps = max(1, (target - len(first) - len(last)) // len(body))
+    data = first + body * reps + last
+    chars = sum(len(content_piece(i)) for i in range(1000)) * reps
+    chunks = 2 + 1000 * reps
+    return [data[i : i + PIECE] for i in range(0, len(data), PIECE)], chunks, chars
