@@ -8,7 +8,7 @@ server's own words when it sent any; bodies are quoted truncated and with the AP
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from r9s._core._json import loads
@@ -100,7 +100,7 @@ def decode_json(
     status: int,
     headers: Headers,
     body: bytes,
-    make: Callable[[dict[str, Any]], Model],
+    make: type[Model],
     *,
     request: Request | None = None,
     secrets: Sequence[str] = (),
@@ -130,7 +130,7 @@ def decode_json(
     if "error" in data and data["error"] and "choices" not in data and "output" not in data:
         # A gateway that answers 200 with an error body: an error all the same.
         raise stream_error(data, status, headers, secrets=secrets, events_received=0)
-    result = make(data)
+    result = make._wrap(data)
     rid = headers.get("x-request-id")
     if rid is not None:
         result._request_id = rid
@@ -208,7 +208,7 @@ def finish(
     status: int,
     headers: Headers,
     body: bytes,
-    make: Callable[[dict[str, Any]], Model],
+    make: type[Model],
     *,
     request: Request | None = None,
     secrets: Sequence[str] = (),

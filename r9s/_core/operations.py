@@ -94,8 +94,8 @@ class Operation:
     path: str
     params: Mapping[str, tuple[type, ...]]
     required: tuple[str, ...]
-    result: Callable[[dict[str, Any]], Model]
-    event: Callable[[dict[str, Any]], Model]
+    result: type[Model]
+    event: type[Model]
     checks: Mapping[str, Callable[[str, Any], None]] = field(default_factory=dict)
 
 
@@ -104,7 +104,7 @@ def _check_messages(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a non-empty list of messages")
     for i, msg in enumerate(value):
         if isinstance(msg, Model):
-            msg = msg._data
+            msg = msg.__dict__
         if not isinstance(msg, Mapping) or "role" not in msg:
             raise TypeError(
                 f"{name}[{i}] must be a dict with a 'role' (and usually 'content'), "
@@ -266,7 +266,7 @@ def check_params(op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, Model):
-        return obj._data
+        return obj.__dict__
     if isinstance(obj, Mapping):
         return dict(obj)
     dump = getattr(obj, "model_dump", None)  # pydantic models built for the published SDK

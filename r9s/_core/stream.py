@@ -16,7 +16,7 @@ the event stream raises once those events were handed out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from r9s._core._json import loads
@@ -27,6 +27,9 @@ from r9s._core.operations import Call
 from r9s._core.request import RawResponse
 from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 from r9s.errors import R9SError, ResponseValidationError
+from r9s.models._base import Model
+
+_new = object.__new__
 
 __all__ = ["DRAIN_MAX_BYTES", "DRAIN_SECONDS", "StreamDecoder", "decoder_for"]
 
@@ -54,7 +57,7 @@ class StreamDecoder:
 
     def __init__(
         self,
-        make: Callable[[dict[str, Any]], Any],
+        make: type[Model],
         status: int,
         headers: Headers,
         *,
@@ -63,7 +66,8 @@ class StreamDecoder:
     ) -> None:
         """
         Args:
-            make: wraps one decoded event (a JSON object), e.g. ``ChatCompletionChunk``.
+            make: the class of one decoded event, e.g. ``ChatCompletionChunk``; the parsed
+                dict becomes the object (no copy, no ``__init__`` call).
             status, headers: the answer's, for error messages (and ``Content-Encoding``).
             max_event_size: largest event accepted, in bytes.
             secrets: strings (the API key) never to quote in an error.
@@ -171,7 +175,9 @@ class StreamDecoder:
                 self.events_received += len(out)
                 self.error = self._error(obj)
                 return out
-            out.append(make(obj))
+            m = _new(make)  # the parsed dict becomes the object: no copy, no __init__ call
+            m.__dict__ = obj
+            out.append(m)
         self.events_received += len(out)
         return out
 

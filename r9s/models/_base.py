@@ -1,20 +1,24 @@
 """Lazy typed objects over parsed JSON.
 
-A response object is a thin wrapper around the ``dict`` that ``json.loads`` returned: building
-one costs a single small allocation, whatever the size of the JSON.  Fields are read from the
-dict when first touched; a nested object (``choices[0].delta``) is wrapped at that moment and
-cached on the instance, so the second access is a plain attribute lookup.
+A response object *is* the dict ``json.loads`` returned: that dict becomes the instance
+``__dict__``.  Building one costs one small allocation whatever the size of the JSON, and
+reading a plain field (``delta.content``, ``chunk.id``, or a field a gateway added, such as
+``reasoning_content``) is an ordinary attribute lookup, with no Python code involved.
 
-The class annotations are the single description of the shape: each annotated field becomes a
-non-data descriptor that knows how to wrap its value (a ``Model`` subclass, a list of them, or
-a plain JSON value).  Shape drift never raises: a declared field the server left out reads as
-``None``, a field the server added (``reasoning_content`` from a gateway) is reachable as an
-attribute with its raw JSON value, and a nested value of an unexpected type is returned as is.
+The class annotations are the single description of the shape:
+
+- a field whose type is plain JSON (``str | None``, ``int``, ``dict[str, Any]``) gets a class
+  default of ``None``, so a field the server left out reads as ``None``;
+- a field whose type is a ``Model`` (or a list of them) gets a descriptor that wraps the raw
+  dict (or list) on first access and stores the wrapped value back in ``__dict__``.
+
+Shape drift never raises: a nested value of an unexpected type is returned as it came, and an
+unknown field is reachable as an attribute.  (A JSON key named like a method of this class,
+``get`` or ``to_dict``, shadows that method on that object.)
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 import types
@@ -26,86 +30,91 @@ __all__ = ["Model"]
 
 M = TypeVar("M", bound="Model")
 
-_Converter = typing.Callable[[Any], Any]
+_new = object.__new__
 
 
-def _unwrap(value: Any) -> Any:
+class _ModelList(list[Any]):
+    """A list whose items were wrapped already (so it is not wrapped again)."""
+
+    __slots__ = ()
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of ``value`` as plain JSON values (models unwrapped)."""
+    t = type(value)
+    if t is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if t is list or t is _ModelList:
+        return [_plain(v) for v in value]
     if isinstance(value, Model):
-        return value._data
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
+        return {k: _plain(v) for k, v in value.__dict__.items()}
     return value
 
 
-def _converter_for(hint: Any) -> _Converter | None:
+def _nested_type(hint: Any) -> tuple[type[Model] | None, bool]:
+    """``(model class, is_list)`` for a field's type hint, or ``(None, False)``."""
     origin = typing.get_origin(hint)
     if origin is Union or origin is types.UnionType:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _converter_for(args[0]) if len(args) == 1 else None
+        return _nested_type(args[0]) if len(args) == 1 else (None, False)
     if origin is list:
-        (item,) = typing.get_args(hint) or (Any,)
+        item = next(iter(typing.get_args(hint)), Any)
         if isinstance(item, type) and issubclass(item, Model):
-            cls = item
-
-            def wrap_list(raw: Any) -> Any:
-                if type(raw) is not list:
-                    return raw
-                return [cls(v) if type(v) is dict else v for v in raw]
-
-            return wrap_list
-        return None
+            return item, True
+        return None, False
     if isinstance(hint, type) and issubclass(hint, Model):
-        cls2 = hint
-
-        def wrap(raw: Any) -> Any:
-            return cls2(raw) if type(raw) is dict else raw
-
-        return wrap
-    return None
+        return hint, False
+    return None, False
 
 
-class _Field:
-    """Reads one declared field from ``_data`` on first access, then caches it on the instance.
+class _Nested:
+    """A field holding a model (or a list of models): wrapped on first access, then kept."""
 
-    A non-data descriptor: once the value sits in the instance ``__dict__`` it shadows this.
-    """
-
-    __slots__ = ("conv", "name", "owner", "resolved")
+    __slots__ = ("cls", "is_list", "name", "owner")
 
     def __init__(self, name: str, owner: type[Model]) -> None:
         self.name = name
         self.owner = owner
-        self.conv: _Converter | None = None
-        self.resolved = False
+        self.cls: type[Model] | None = None
+        self.is_list = False
 
-    def _resolve(self) -> None:
-        hints = _hints(self.owner)
-        self.conv = _converter_for(hints.get(self.name, Any))
-        self.resolved = True
+    def _resolve(self) -> type[Model]:
+        hint = typing.get_type_hints(self.owner)[self.name]
+        cls, self.is_list = _nested_type(hint)
+        assert cls is not None
+        self.cls = cls
+        return cls
 
     def __get__(self, obj: Model | None, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        raw = obj._data.get(self.name)
-        if raw is not None and type(raw) in (dict, list):
-            if not self.resolved:
-                self._resolve()
-            conv = self.conv
-            if conv is not None:
-                raw = conv(raw)
-        obj.__dict__[self.name] = raw
+        d = obj.__dict__
+        raw: Any = d.get(self.name)
+        t = type(raw)
+        if t is dict:
+            cls = self.cls or self._resolve()
+            if not self.is_list:
+                wrapped = _new(cls)
+                wrapped.__dict__ = raw
+                d[self.name] = wrapped
+                return wrapped
+        elif t is list:
+            cls = self.cls or self._resolve()
+            if self.is_list:
+                out = _ModelList()
+                for item in raw:
+                    if type(item) is dict:
+                        m = _new(cls)
+                        m.__dict__ = item
+                        out.append(m)
+                    else:
+                        out.append(item)
+                d[self.name] = out
+                return out
         return raw
 
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = typing.get_type_hints(cls)
-        _HINTS[cls] = hints
-    return hints
+    def __set__(self, obj: Model, value: Any) -> None:
+        obj.__dict__[self.name] = value
 
 
 class Model:
@@ -117,48 +126,55 @@ class Model:
     published SDK's pydantic models allow (its generated examples rely on both).
     """
 
+    __slots__ = ("__dict__", "_rid")
+
     _fields: ClassVar[frozenset[str]] = frozenset()
-    _request_id: str | None = None
 
     def __init__(self, data: dict[str, Any] | None = None, **fields: Any) -> None:
-        if data is None:
-            data = {}
+        """An object over a copy of ``data`` (plus ``fields``); your dict is never changed."""
+        copied: dict[str, Any] = _plain(data) if data else {}
         if fields:
-            data = {**data, **{k: _unwrap(v) for k, v in fields.items()}}
-        self.__dict__["_data"] = data
+            copied.update(_plain(fields))
+        self.__dict__ = copied
 
-    _data: dict[str, Any]
+    @classmethod
+    def _wrap(cls: type[M], data: dict[str, Any]) -> M:
+        """The fast constructor: ``data`` becomes the object (not copied)."""
+        obj = _new(cls)
+        obj.__dict__ = data
+        return obj
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         names: set[str] = set()
         for klass in reversed(cls.__mro__):
             names.update(getattr(klass, "_fields", ()))
-        for name in inspect.get_annotations(cls):
+        for name, annotation in inspect.get_annotations(cls).items():
             if name.startswith("_") or name in cls.__dict__:
                 continue
-            setattr(cls, name, _Field(name, cls))
+            text = annotation if isinstance(annotation, str) else repr(annotation)
+            if _mentions_model(text, cls):
+                setattr(cls, name, _Nested(name, cls))
+            else:
+                setattr(cls, name, None)
             names.add(name)
         cls._fields = frozenset(names)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names that are neither declared nor cached: server-added fields.
-        if not name.startswith("__"):
-            data = self.__dict__.get("_data")
-            if data is not None and name in data:
-                return data[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    @property
+    def _request_id(self) -> str | None:
+        """The gateway's ``x-request-id`` for the call that returned this object."""
+        try:
+            return self._rid
+        except AttributeError:
+            return None
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-            return
-        self._data[name] = _unwrap(value)
-        self.__dict__[name] = value
+    @_request_id.setter
+    def _request_id(self, value: str | None) -> None:
+        self._rid = value
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the JSON object, as received (plus any fields you set)."""
-        return copy.deepcopy(self._data)
+        return {k: _plain(v) for k, v in self.__dict__.items()}
 
     def model_dump(self, *, exclude_none: bool = False, **_: Any) -> dict[str, Any]:
         """``to_dict()`` under pydantic's name; ``exclude_none`` drops null fields recursively."""
@@ -169,11 +185,11 @@ class Model:
         return json.dumps(self.model_dump(**kwargs), indent=indent, ensure_ascii=False)
 
     def get(self, name: str, default: Any = None) -> Any:
-        """The raw JSON value of ``name``, or ``default``."""
-        return self._data.get(name, default)
+        """The value of field ``name`` as stored (raw JSON until first touched), or ``default``."""
+        return self.__dict__.get(name, default)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        for key in list(self._data):
+        for key in list(self.__dict__):
             yield key, getattr(self, key)
 
     def __enter__(self: M) -> M:
@@ -184,19 +200,36 @@ class Model:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Model):
-            return type(self) is type(other) and self._data == other._data
+            return type(self) is type(other) and self.to_dict() == other.to_dict()
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._data!r})"
+        return f"{type(self).__name__}({self.to_dict()!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._data,))
+        return (_restore, (type(self), self.to_dict(), self._request_id))
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._data))
+
+def _restore(cls: type[Model], data: dict[str, Any], rid: str | None) -> Model:
+    obj = cls._wrap(data)
+    if rid is not None:
+        obj._request_id = rid
+    return obj
+
+
+def _mentions_model(annotation: str, owner: type) -> bool:
+    """Whether a (string) annotation names a ``Model`` subclass of the owner's module."""
+    import sys
+
+    module = sys.modules.get(owner.__module__)
+    ns = vars(module) if module else {}
+    for token in annotation.replace("[", " ").replace("]", " ").replace("|", " ").split():
+        candidate = ns.get(token.strip(",")) or (owner if token == owner.__name__ else None)
+        if isinstance(candidate, type) and issubclass(candidate, Model):
+            return True
+    return False
 
 
 def _drop_none(value: Any) -> Any:

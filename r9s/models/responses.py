@@ -70,14 +70,13 @@ class Response(Model):
     def output_text(self) -> str:
         """The text of every ``output_text`` part of every message item, concatenated."""
         parts: list[str] = []
-        for item in self._data.get("output") or ():
-            if type(item) is not dict or item.get("type") != "message":
+        for item in self.output or ():
+            if not isinstance(item, ResponseOutputItem) or item.type != "message":
                 continue
-            for part in item.get("content") or ():
-                if type(part) is dict and part.get("type") == "output_text":
-                    text = part.get("text")
-                    if isinstance(text, str):
-                        parts.append(text)
+            for part in item.content or ():
+                if isinstance(part, ResponseContentPart) and part.type == "output_text":
+                    if isinstance(part.text, str):
+                        parts.append(part.text)
         return "".join(parts)
 
 

@@ -102,3 +102,46 @@ def test_responses_output_text() -> None:
     )
     assert resp.output_text == "Hello world"
     assert resp.output[1].content[0].text == "Hello"
+
+
+def test_every_declared_field_is_wired_as_its_type_says() -> None:
+    # Nested-model fields get a wrapping descriptor at class creation, which needs the nested
+    # class defined first; this checks every model class against its resolved type hints.
+    import typing
+
+    import r9s.models as m
+    from r9s.models._base import Model, _Nested, _nested_type
+
+    classes = {v for v in vars(m).values() if isinstance(v, type) and issubclass(v, Model)}
+    checked = 0
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        for name in cls._fields:
+            nested, _ = _nested_type(hints[name])
+            assert isinstance(inspect_attr(cls, name), _Nested) == (nested is not None), (cls, name)
+            checked += 1
+    assert checked > 60
+
+
+def inspect_attr(cls: type, name: str) -> object:
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    raise AssertionError(name)
+
+
+def test_your_dict_is_never_changed() -> None:
+    raw = json.loads(json.dumps(RAW))
+    res = ChatCompletion(raw)
+    assert res.choices[0].message.content == "Hi"
+    res.id = "changed"
+    assert raw == RAW
+
+
+def test_wrapped_values_are_cached_and_reassignable() -> None:
+    res = ChatCompletion._wrap(json.loads(json.dumps(RAW)))
+    first = res.choices[0]
+    assert res.choices[0] is first and res.choices[0].message is first.message
+    res.usage = None
+    assert res.usage is None and res.to_dict()["usage"] is None
+    assert res.get("model") == "m"
