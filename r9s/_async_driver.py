@@ -12,7 +12,7 @@ import random
 import time
 from typing import Any
 
-from r9s._core.classify import finish
+from r9s._core.classify import finish, is_event_stream
 from r9s._core.decoding import ContentDecoder
 from r9s._core.operations import Call
 from r9s._core.retry import retry_delay
@@ -81,7 +81,7 @@ async def _attempt(transport: AsyncTransport, call: Call, attempt: int, log: log
             attempt,
             headers.get("x-request-id"),
         )
-    if call.stream and 200 <= status < 300:
+    if call.stream and is_event_stream(status, headers):
         try:
             decoder = decoder_for(call, status, headers)
         except BaseException:

@@ -23,7 +23,7 @@ from r9s.errors import (
 from r9s.models._base import Model
 from r9s.models.common import ErrorBody
 
-__all__ = ["decode_json", "error_for_status", "finish", "redact", "stream_error"]
+__all__ = ["decode_json", "error_for_status", "finish", "is_event_stream", "redact", "stream_error"]
 
 #: How much of a non-JSON body an error message quotes.
 QUOTE_LIMIT = 200
@@ -204,6 +204,18 @@ def stream_error(
     return err
 
 
+def is_event_stream(status: int, headers: Headers) -> bool:
+    """Whether a streamed call's answer is to be read as an event stream.
+
+    A 2XX answer is, unless it names another content type: a gateway that ignored
+    ``stream: true`` (or put an error in a 200 JSON body) must not read as an empty stream.
+    """
+    if not 200 <= status < 300:
+        return False
+    ctype = headers.get("content-type")
+    return ctype is None or ctype.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
 def finish(
     status: int,
     headers: Headers,
@@ -213,7 +225,22 @@ def finish(
     request: Request | None = None,
     secrets: Sequence[str] = (),
 ) -> Model:
-    """The result of a complete non-streamed answer, or raise its error."""
+    """The result of a complete non-streamed answer, or raise its error.
+
+    For a call that asked for a stream (``request.stream``) a 2XX answer reaching here was
+    not an event stream: its error is raised if it holds one, else a
+    ``ResponseValidationError`` saying what came instead.
+    """
     if 200 <= status < 300:
-        return decode_json(status, headers, body, make, request=request, secrets=secrets)
+        result = decode_json(status, headers, body, make, request=request, secrets=secrets)
+        if request is not None and request.stream:
+            raise ResponseValidationError(
+                f"asked for an event stream, got HTTP {status} with content type "
+                f"{headers.get('content-type')!r} ({len(body)} bytes)",
+                status_code=status,
+                body=redact(body.decode("utf-8", "replace"), secrets),
+                headers=headers,
+                raw_response=RawResponse(status, headers, body, request),
+            )
+        return result
     raise error_for_status(status, headers, body, request=request, secrets=secrets)

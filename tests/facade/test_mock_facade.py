@@ -262,3 +262,20 @@ async def test_async_handler_function() -> None:
     t = MockTransport(handler)
     c = R9S(api_key="k", async_client=t)
     assert (await c.responses.create_async(model="m", input="x")).id == "chatcmpl-1"
+
+
+def test_stream_answered_with_json_is_never_an_empty_stream() -> None:
+    c, _ = client(
+        Script(
+            MockResponse.json(COMPLETION),
+            MockResponse.json({"error": {"message": "overloaded", "code": 503}}),
+        ),
+        retry_config=None,
+    )
+    with pytest.raises(
+        errors.ResponseValidationError,
+        match="asked for an event stream, got HTTP 200 with content type 'application/json'",
+    ):
+        c.chat.create(model="m", messages=MSGS, stream=True)
+    with pytest.raises(errors.ServiceUnavailableError, match="overloaded"):
+        c.chat.create(model="m", messages=MSGS, stream=True)
