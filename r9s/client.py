@@ -8,7 +8,6 @@ be used from several threads, and from successive event loops (asyncio or trio).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -29,6 +28,8 @@ from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE
 from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 
 if TYPE_CHECKING:
+    import logging
+
     from r9s.resources import Chat, Completions, Responses
     from r9s.transports._common import Verify
     from r9s.transports.base import AsyncTransport, SyncTransport
@@ -89,7 +90,7 @@ class R9S:
             max_event_size=max_event_size,
             default_headers=Headers(default_headers),
         )
-        self._log = debug_logger or logging.getLogger("r9s")
+        self._log = debug_logger  # the "r9s" logger is looked up on first use
         self._verify = verify
         self._sync = client
         self._async = async_client
@@ -157,6 +158,14 @@ class R9S:
                 transport = self._async
         return transport
 
+    def _logger(self) -> logging.Logger:
+        log = self._log
+        if log is None:
+            import logging
+
+            log = self._log = logging.getLogger("r9s")
+        return log
+
     def _prepare(self, op: Operation, params: dict[str, Any]) -> Any:
         options = {name: params.pop(name) for name in _OPTION_NAMES if name in params}
         return prepare(op, params, self._config, **options)
@@ -165,13 +174,13 @@ class R9S:
         from r9s._sync_driver import execute
 
         call = self._prepare(op, params)
-        return execute(self._sync_transport(), call, self._log)
+        return execute(self._sync_transport(), call, self._logger())
 
     async def _run_async(self, op: Operation, params: dict[str, Any]) -> Any:
         from r9s._async_driver import execute_async
 
         call = self._prepare(op, params)
-        return await execute_async(self._async_transport(), call, self._log)
+        return await execute_async(self._async_transport(), call, self._logger())
 
     # -- lifecycle ------------------------------------------------------------------------
 

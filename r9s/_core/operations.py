@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from r9s._core.decoding import ACCEPT_ENCODING
 from r9s._core.headers import Headers, HeadersLike
@@ -78,8 +77,7 @@ _STR_OR_LIST = (str, list, tuple)
 _DICT_OR_STR = (Mapping, str)
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(NamedTuple):
     """One endpoint: ``POST {server_url}{path}``.
 
     Attributes:
@@ -96,7 +94,7 @@ class Operation:
     required: tuple[str, ...]
     result: type[Model]
     event: type[Model]
-    checks: Mapping[str, Callable[[str, Any], None]] = field(default_factory=dict)
+    checks: Mapping[str, Callable[[str, Any], None]] = {}
 
 
 def _check_messages(name: str, value: Any) -> None:
@@ -292,8 +290,7 @@ def _check_header(name: str, value: str) -> None:
             raise ValueError(f"header {name!r} contains a CR, LF or NUL character")
 
 
-@dataclass(slots=True)
-class ClientConfig:
+class ClientConfig(NamedTuple):
     """What a client fixes for all its calls (the ``R9S`` constructor's arguments)."""
 
     api_key: str | Callable[[], str]
@@ -301,7 +298,7 @@ class ClientConfig:
     retry_config: RetryConfig | None = DEFAULT_RETRY_CONFIG
     timeout_ms: int | float | None = None
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-    default_headers: Headers = field(default_factory=Headers)
+    default_headers: Headers = Headers()
 
     def key(self) -> str:
         key = self.api_key() if callable(self.api_key) else self.api_key
@@ -313,8 +310,7 @@ class ClientConfig:
         return f"ClientConfig(server_url={self.server_url!r}, timeout_ms={self.timeout_ms!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One prepared call: the request plus what the driver needs to finish it."""
 
     op: Operation
@@ -322,11 +318,14 @@ class Call:
     timeout: Timeout
     retry: RetryConfig | None
     max_event_size: int
-    secrets: tuple[str, ...] = field(repr=False)
+    secrets: tuple[str, ...] = ()
 
     @property
     def stream(self) -> bool:
         return self.request.stream
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"Call({self.op.name}, {self.request!r})"
 
 
 def prepare(

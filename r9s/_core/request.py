@@ -1,21 +1,21 @@
 """Plain values that cross the sans-IO boundary: ``Request`` out, ``RawResponse`` back.
 
 A transport receives a ``Request`` and a ``Timeout``; nothing else about the API reaches it.
-Both are frozen and slotted (like h11's events), cheap to build, and safe to print: the
-``Authorization`` header is redacted in every repr.
+They are immutable named tuples (like h11's frozen events, without importing ``dataclasses``
+at ``import r9s`` time), cheap to build, and safe to print: the ``Authorization`` header is
+redacted in every repr.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from r9s._core.headers import Headers
 
 __all__ = ["DEFAULT_TIMEOUT", "RawResponse", "Request", "Timeout"]
 
 
-@dataclass(frozen=True, slots=True)
-class Timeout:
+class Timeout(NamedTuple):
     """Seconds each phase may take; ``None`` waits forever (never the default).
 
     ``read`` bounds each wait for bytes (the gap between two reads), not the whole body.
@@ -48,8 +48,7 @@ class Timeout:
 DEFAULT_TIMEOUT = Timeout()
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """One HTTP request, fully built: what a transport needs and nothing more.
 
     Attributes:
@@ -73,8 +72,7 @@ class Request:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RawResponse:
+class RawResponse(NamedTuple):
     """What came back: status, headers, and the (decoded) body bytes read so far.
 
     Kept on errors as ``raw_response``.  For a streamed answer ``body`` is what the error was
@@ -84,7 +82,7 @@ class RawResponse:
     status_code: int
     headers: Headers
     body: bytes = b""
-    request: Request | None = field(default=None, compare=False)
+    request: Request | None = None
 
     @property
     def text(self) -> str:

@@ -19,7 +19,6 @@ unknown field is reachable as an attribute.  (A JSON key named like a method of 
 
 from __future__ import annotations
 
-import inspect
 import json
 import types
 import typing
@@ -149,7 +148,8 @@ class Model:
         names: set[str] = set()
         for klass in reversed(cls.__mro__):
             names.update(getattr(klass, "_fields", ()))
-        for name, annotation in inspect.get_annotations(cls).items():
+        own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 (inspect is 3 ms to import)
+        for name, annotation in own.items():
             if name.startswith("_") or name in cls.__dict__:
                 continue
             text = annotation if isinstance(annotation, str) else repr(annotation)
