@@ -112,7 +112,8 @@ def test_every_declared_field_is_wired_as_its_type_says() -> None:
     import r9s.models as m
     from r9s.models._base import Model, _Nested, _nested_type
 
-    classes = {v for v in vars(m).values() if isinstance(v, type) and issubclass(v, Model)}
+    found = (getattr(m, name) for name in m.__all__)
+    classes = {v for v in found if isinstance(v, type) and issubclass(v, Model)}
     checked = 0
     for cls in classes:
         hints = typing.get_type_hints(cls)
