@@ -8,13 +8,21 @@ dropping it closes it at once rather than when the garbage collector runs.
 
 After ``[DONE]`` the rest of the body is drained (bounded by ``DRAIN_MAX_BYTES`` and
 ``DRAIN_SECONDS``) so the connection returns to the pool.
+
+Helpers, the same for every operation: ``text_deltas()`` yields just the text as it arrives;
+``get_final()`` reads the rest of the stream and returns the whole answer (a
+``ChatCompletion`` with every choice and tool call assembled, a ``Completion``, or the final
+``Response``), built by the core's accumulators.  They may be combined (text first, then the
+final object) but not mixed with plain iteration, which would hide events from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from r9s._core.accumulate import Accumulator, accumulator_for, text_of
 from r9s._core.headers import Headers
 from r9s._core.stream import DRAIN_MAX_BYTES, DRAIN_SECONDS, StreamDecoder
 from r9s.errors import R9SError
@@ -28,7 +36,16 @@ T = TypeVar("T")
 
 
 class _StreamBase(Generic[T]):
-    __slots__ = ("_closed", "_decoder", "_eof", "_items", "_pos", "headers", "status_code")
+    __slots__ = (
+        "_acc",
+        "_closed",
+        "_decoder",
+        "_eof",
+        "_items",
+        "_pos",
+        "headers",
+        "status_code",
+    )
 
     def __init__(self, status_code: int, headers: Headers, decoder: StreamDecoder) -> None:
         self.status_code = status_code
@@ -38,6 +55,7 @@ class _StreamBase(Generic[T]):
         self._pos = 0
         self._eof = False
         self._closed = False
+        self._acc: Accumulator | None = None
 
     @property
     def request_id(self) -> str | None:
@@ -47,6 +65,18 @@ class _StreamBase(Generic[T]):
     @property
     def events_received(self) -> int:
         return self._decoder.events_received
+
+    def _accumulator(self) -> Accumulator:
+        acc = self._acc
+        if acc is None:
+            handed_out = self._decoder.events_received - (len(self._items) - self._pos)
+            if handed_out:
+                raise RuntimeError(
+                    f"{handed_out} events were already read from this stream: call "
+                    "text_deltas() or get_final() before iterating it yourself"
+                )
+            acc = self._acc = accumulator_for(self._decoder.event_class)
+        return acc
 
     def _take(self, items: list[T]) -> T:
         self._items = items
@@ -103,6 +133,29 @@ class EventStream(_StreamBase[T]):
                 items = dec.end()
             if items:
                 return self._take(items)
+
+    def text_deltas(self) -> Iterator[str]:
+        """Just the text, as it arrives (chat and completions: choice 0; responses:
+        ``response.output_text.delta``).  ``get_final()`` may follow."""
+        acc = self._accumulator()
+        for event in self:
+            acc.feed(event)
+            text = text_of(event)
+            if text:
+                yield text
+
+    def get_final(self) -> Any:
+        """Read the rest of the stream; the whole answer as one object.
+
+        Raises:
+            R9SError: the stream's own error, or (responses) ``response.failed`` /
+                ``response.incomplete`` / no ``response.completed``.
+            RuntimeError: events were already read by plain iteration.
+        """
+        acc = self._accumulator()
+        for event in self:
+            acc.feed(event)
+        return acc.result()
 
     def _drain(self) -> None:
         if self._closed:
@@ -191,6 +244,22 @@ class EventStreamAsync(_StreamBase[T]):
                 items = dec.end()
             if items:
                 return self._take(items)
+
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """Just the text, as it arrives; ``await get_final()`` may follow."""
+        acc = self._accumulator()
+        async for event in self:
+            acc.feed(event)
+            text = text_of(event)
+            if text:
+                yield text
+
+    async def get_final(self) -> Any:
+        """Read the rest of the stream; the whole answer as one object (see ``EventStream``)."""
+        acc = self._accumulator()
+        async for event in self:
+            acc.feed(event)
+        return acc.result()
 
     async def _drain(self) -> None:
         if self._closed:

@@ -82,6 +82,11 @@ class StreamDecoder:
         self.error: R9SError | None = None
         self.events_received = 0
 
+    @property
+    def event_class(self) -> type[Model]:
+        """The class of the events this decoder yields."""
+        return self._make
+
     def feed(self, data: bytes) -> list[Any]:
         """Decode the next piece of the body; returns the events it completed."""
         if self.done or self.error is not None:
