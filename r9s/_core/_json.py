@@ -24,12 +24,16 @@ def loads(text: str) -> Any:
     """``json.loads(text)``, faster for the common case.
 
     Raises:
-        ValueError: (``json.JSONDecodeError``) not valid JSON.
+        ValueError: not valid JSON (``json.JSONDecodeError``), or nested past Python's
+            recursion limit (a plain ``ValueError``: never a ``RecursionError``).
     """
     try:
-        obj, end = _scan(text, 0)
-    except (StopIteration, ValueError):
-        return json.loads(text)
-    if end != len(text):
-        return json.loads(text)
+        try:
+            obj, end = _scan(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end != len(text):
+            return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to decode") from None
     return obj

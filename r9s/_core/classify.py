@@ -28,6 +28,15 @@ __all__ = ["decode_json", "error_for_status", "finish", "is_event_stream", "reda
 #: How much of a non-JSON body an error message quotes.
 QUOTE_LIMIT = 200
 
+#: The longest server message an error message carries whole (the body keeps all of it).
+MESSAGE_LIMIT = 500
+
+
+def _clip(message: str) -> str:
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return f"{message[:MESSAGE_LIMIT]}... ({len(message)} characters)"
+
 
 def redact(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
@@ -41,7 +50,7 @@ def _server_message(data: Any) -> str | None:
     if not isinstance(data, dict):
         return None
     err = data.get("error", data)
-    if isinstance(err, str):
+    if isinstance(err, str) and err:
         return err
     if isinstance(err, dict):
         for key in ("message", "detail", "error"):
@@ -73,7 +82,7 @@ def error_for_status(
     data: Any = None
     if body.strip()[:1] in (b"{", b"["):
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             data = None
     message = _server_message(data)
@@ -88,7 +97,7 @@ def error_for_status(
             more = f" ... ({len(body)} bytes)" if len(text) > QUOTE_LIMIT else ""
             message = f"HTTP {status} ({ctype or 'no content type'}): {quoted}{more}"
     else:
-        message = redact(message, secrets)
+        message = _clip(redact(message, secrets))
     cls = STATUS_ERRORS.get(status, R9SDefaultError)
     raw = RawResponse(status, headers, body, request)
     return cls(
@@ -158,7 +167,7 @@ _TYPE_STATUS = {
 def _status_in(payload: dict[str, Any]) -> int | None:
     for key in ("status", "code", "status_code"):
         value = payload.get(key)
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and 400 <= value < 600:
             return value
@@ -189,15 +198,19 @@ def stream_error(
         inner = {"message": inner} if isinstance(inner, str) else {}
     named = _status_in(inner) or (_status_in(payload) if isinstance(payload, dict) else None)
     message = _server_message(payload) or "the server reported an error inside the stream"
-    message = redact(message, secrets)
+    message = _clip(redact(message, secrets))
     cls = STATUS_ERRORS.get(named, R9SDefaultError) if named is not None else R9SDefaultError
-    body = redact(json.dumps(payload, ensure_ascii=False, default=str), secrets)
+    try:
+        body = redact(json.dumps(payload, ensure_ascii=False, default=str), secrets)
+    except (RecursionError, ValueError):
+        body = "<an error payload too deeply nested to quote>"
+    raw_body = body.encode("utf-8", "replace")  # a lone surrogate from JSON "\ud800"
     err = cls(
         f"{message} (reported inside the stream after {events_received} events)",
         status_code=named if named is not None else status,
         body=body,
         headers=headers,
-        raw_response=RawResponse(status, headers, body.encode()),
+        raw_response=RawResponse(status, headers, raw_body),
         data=_wrap(payload),
     )
     err.events_received = events_received

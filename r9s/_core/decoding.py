@@ -40,7 +40,7 @@ class ContentDecoder:
         ResponseValidationError: an unsupported coding, corrupt data, or output over the limit.
     """
 
-    __slots__ = ("_decomp", "_encoding", "_max", "_total", "identity")
+    __slots__ = ("_decomp", "_encoding", "_ended", "_max", "_pending", "_total", "identity")
 
     def __init__(self, encoding: str | None, max_output: int | None = DEFAULT_MAX_BODY_SIZE):
         enc = (encoding or "").strip().lower()
@@ -57,6 +57,8 @@ class ContentDecoder:
         self._max = max_output
         self._total = 0
         self._decomp: zlib._Decompress | None = None
+        self._pending = b""  # the first byte of a next gzip member, split from its second
+        self._ended = False  # a compressed member ended: only another gzip member may follow
 
     def feed(self, data: bytes) -> bytes:
         if self.identity:
@@ -73,11 +75,26 @@ class ContentDecoder:
         return out
 
     def _inflate(self, data: bytes) -> bytes:
+        if self._pending:
+            data = self._pending + data
+            self._pending = b""
+        if not data:
+            return b""
         d = self._decomp
         if d is None:
+            if self._ended:
+                # RFC 1952: gzip members may follow each other; anything else after the end
+                # of the compressed data is an error, never silently dropped.
+                if self._encoding == "deflate" or not b"\x1f\x8b".startswith(data[:2]):
+                    raise ResponseValidationError(
+                        f"{len(data)} bytes follow the end of the {self._encoding} body"
+                    )
+                if len(data) < 2:
+                    self._pending = data
+                    return b""
             if self._encoding == "deflate":
                 # zlib-wrapped unless the first byte is not a zlib header (then raw deflate).
-                raw = len(data) > 0 and (data[0] & 0x0F) != 8
+                raw = (data[0] & 0x0F) != 8
                 d = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
             else:
                 d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -94,18 +111,20 @@ class ContentDecoder:
             ) from exc
         if d.unconsumed_tail:
             raise ResponseValidationError(
-                f"the {self._encoding} body inflates past {limit} bytes from {len(data)} "
+                f"the {self._encoding} body inflates past {limit - 1} bytes from {len(data)} "
                 "compressed bytes; refused as a decompression bomb"
             )
+        if d.eof:
+            self._decomp = None
+            self._ended = True
+            if d.unused_data:
+                out += self._inflate(d.unused_data)
         return out
 
     def end(self) -> bytes:
-        """Finish; raises if a compressed body stopped mid-stream."""
-        if self._decomp is None:
-            return b""
-        out = self._decomp.flush()
-        if not self._decomp.eof and self._total + len(out) > 0:
+        """Finish; raises if a compressed body stopped before the end of its compressed data."""
+        if self._pending or (self._decomp is not None and not self._decomp.eof):
             raise ResponseValidationError(
                 f"the {self._encoding} response body ended before the end of its compressed data"
             )
-        return out
+        return b""

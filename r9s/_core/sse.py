@@ -267,16 +267,23 @@ class SSEDecoder:
                 value = (
                     line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
                 )
-            if name == b"data":  # "data" without a colon: an empty data line
+            if name == b"data":  # "data" without a colon (or "data:" after a bare CR/LF path)
+                size = self._data_size + len(value) + 1
+                if size > self._max:
+                    raise EventTooLargeError(
+                        f"an event's data grew past {self._max} bytes ({size} bytes before its end)"
+                    )
+                self._data_size = size
                 data.append(value)
-                self._data_size += len(value) + 1
             elif name == b"event":
                 self._event = value
             elif name == b"id":
                 if b"\x00" not in value:
                     self._last_id = value.decode("utf-8", self._errors)
             elif name == b"retry":
-                if value.isdigit() and value.isascii():
+                # ASCII digits only, as the spec says; more than 15 (a reconnection time of
+                # 30,000 years) is ignored rather than handed to int() (4,300-digit limit).
+                if value.isdigit() and value.isascii() and len(value) <= 15:
                     self._retry = int(value)
             # any other field name is ignored, as the spec says
 

@@ -139,6 +139,7 @@ class StreamDecoder:
             raw_response=RawResponse(self._status, self._headers, body.encode()),
         )
         err.__cause__ = cause
+        err.events_received = self.events_received
         return err
 
     def _decode(self, events: list[ServerSentEvent | str]) -> list[Any]:

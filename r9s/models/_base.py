@@ -39,15 +39,33 @@ class _ModelList(list[Any]):
 
 
 def _plain(value: Any) -> Any:
-    """A deep copy of ``value`` as plain JSON values (models unwrapped)."""
-    t = type(value)
-    if t is dict:
-        return {k: _plain(v) for k, v in value.items()}
-    if t is list or t is _ModelList:
-        return [_plain(v) for v in value]
+    """A deep copy of ``value`` as plain JSON values (models unwrapped), key order kept.
+
+    Iterative, not recursive: ``json`` parses nesting deeper than Python's recursion limit
+    allows a recursive copy to walk, and ``to_dict()`` / ``repr()`` must not fail on it.
+    """
     if isinstance(value, Model):
-        return {k: _plain(v) for k, v in value.__dict__.items()}
-    return value
+        value = value.__dict__
+    t = type(value)
+    if t is not dict and t is not list and t is not _ModelList:
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, key = stack.pop()
+        if isinstance(item, Model):
+            item = item.__dict__
+        t = type(item)
+        if t is dict:
+            copy: Any = dict.fromkeys(item)
+            stack.extend((v, copy, k) for k, v in item.items())
+        elif t is list or t is _ModelList:
+            copy = [None] * len(item)
+            stack.extend((v, copy, i) for i, v in enumerate(item))
+        else:
+            copy = item
+        parent[key] = copy
+    return root[0]
 
 
 def _nested_type(hint: Any) -> tuple[type[Model] | None, bool]:

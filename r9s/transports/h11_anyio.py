@@ -849,7 +849,9 @@ class H11Transport:
         h = conn.h11
         if conn.closed:
             return
-        if h.our_state is h11.DONE and h.their_state is h11.DONE:
+        # Bytes already received past this response (a server that answered a request not
+        # yet sent, or garbage) would be read as the next request's answer: never reuse then.
+        if h.our_state is h11.DONE and h.their_state is h11.DONE and not h.trailing_data[0]:
             h.start_next_cycle()
             with self._lock:
                 pool = conn.pool
