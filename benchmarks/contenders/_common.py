@@ -1,7 +1,7 @@
 """The harness every contender process shares (standard library only, anyio when async).
 
 A contender is run as ``python <contender>.py WORKLOAD VARIANT URL SIZE`` and prints one JSON
-line: ``{"seconds": ..., "count": ..., "chars": ..., "bytes": ..., "maxrss_kb": ...}`` (what
+line: ``{"seconds": ..., "count": ..., "chars": ..., "bytes": ..., "peak_rss_kb": ...}`` (what
 it measured; the runner checks ``count`` and ``chars`` against what the server sent), or
 ``{"na": "reason"}`` when the library cannot do that workload.
 """
@@ -41,9 +41,26 @@ def main(table: dict[str, Workload], unsupported: dict[str, str] | None = None) 
         print(json.dumps({"na": reason}))
         return 0
     res = fn(url, float(size))
-    res["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    res["peak_rss_kb"] = peak_rss_kb()
     print(json.dumps(res))
     return 0
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size in KiB.
+
+    ``VmHWM`` from ``/proc/self/status``: the high-water mark of this program's own memory.
+    Not ``getrusage().ru_maxrss``: on Linux that also counts the parent's memory at fork
+    time (it survives ``exec``), so a child of a big runner would report the runner's size.
+    """
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run_async(fn: Callable[[], Awaitable[Result]], backend: str) -> Result:

@@ -220,17 +220,27 @@ def http_chunked(frames: list[bytes]) -> bytes:
     return b"".join(out)
 
 
-def parse_corpus(megabytes: float) -> tuple[list[bytes], int, int]:
-    """``(64 KiB pieces, chunks, content characters)`` of an SSE chat stream of that size.
-
-    The stream is ``chat_frames`` content repeated: 1,000 distinct chunks over and over,
-    ending with a finish chunk and ``[DONE]``.
-    """
+def _corpus_shape(megabytes: float) -> tuple[list[bytes], int]:
     block = chat_frames(1002)
     first, body, last = block[0], b"".join(block[1:-2]), b"".join(block[-2:])
     target = int(megabytes * 1_000_000)
     reps = max(1, (target - len(first) - len(last)) // len(body))
-    data = first + body * reps + last
+    return [first, body, last], reps
+
+
+def parse_expected(megabytes: float) -> tuple[int, int, int]:
+    """``(chunks, content characters, bytes)`` of ``parse_corpus(megabytes)``."""
+    (first, body, last), reps = _corpus_shape(megabytes)
     chars = sum(len(content_piece(i)) for i in range(1000)) * reps
-    chunks = 2 + 1000 * reps
-    return [data[i : i + PIECE] for i in range(0, len(data), PIECE)], chunks, chars
+    return 2 + 1000 * reps, chars, len(first) + len(body) * reps + len(last)
+
+
+def parse_corpus(megabytes: float) -> list[bytes]:
+    """The 64 KiB pieces of an SSE chat stream of about ``megabytes`` MB (10**6 bytes).
+
+    The stream is ``chat_frames`` content repeated: a role chunk, 1,000 distinct content
+    chunks over and over, a finish chunk and ``[DONE]``; see ``parse_expected``.
+    """
+    (first, body, last), reps = _corpus_shape(megabytes)
+    data = first + body * reps + last
+    return [data[i : i + PIECE] for i in range(0, len(data), PIECE)]

@@ -64,6 +64,13 @@ def _server_message(data: Any) -> str | None:
     return None
 
 
+def _reparse(text: str) -> Any:
+    try:
+        return loads(text)
+    except ValueError:
+        return None
+
+
 def _wrap(data: Any) -> Any:
     return ErrorBody(data) if isinstance(data, dict) else data
 
@@ -211,7 +218,7 @@ def stream_error(
         body=body,
         headers=headers,
         raw_response=RawResponse(status, headers, raw_body),
-        data=_wrap(payload),
+        data=_wrap(_reparse(body) if secrets else payload),  # the redacted copy, if redacted
     )
     err.events_received = events_received
     return err

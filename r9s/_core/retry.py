@@ -7,10 +7,11 @@ rule is tested with literal inputs.
 Rules:
 - statuses 429, 500, 502, 503, 504 are retried; connection failures (``NoResponseError``) only
   when ``retry_connection_errors`` is set; nothing else is;
+- exponential backoff, capped at ``max_interval``, then jittered *below* the cap (25 %), so
+  clients that all hit the cap still spread out;
 - the server's ``retry-after-ms`` (milliseconds) or else ``Retry-After`` (seconds, or an
-  HTTP date: RFC 9110 section 10.2.3) is honoured when present and sane;
-- otherwise exponential backoff, capped at ``max_interval``, then jittered *below* the cap
-  (25 %), so clients that all hit the cap still spread out;
+  HTTP date: RFC 9110 section 10.2.3) is a floor: the wait is the longer of it and the
+  backoff, so ``Retry-After: 0`` from an overloaded server cannot turn retries into a storm;
 - ``max_elapsed_time`` is a budget for the whole call: a wait that would end past it is not
   taken, whoever asked for it; ``max_retries`` (an r9s addition) bounds the count.
 """
@@ -93,10 +94,11 @@ def retry_delay(
     elif error.status_code not in RETRY_STATUSES:
         return None
     b = config.backoff
-    delay = parse_retry_after(error.headers, now)
-    if delay is None:
-        base = (b.initial_interval / 1000.0) * (b.exponent ** (attempt - 1))
-        delay = min(base, b.max_interval / 1000.0) * (1.0 - JITTER * rand)
+    base = (b.initial_interval / 1000.0) * (b.exponent ** (attempt - 1))
+    delay = min(base, b.max_interval / 1000.0) * (1.0 - JITTER * rand)
+    asked = parse_retry_after(error.headers, now)
+    if asked is not None and asked > delay:
+        delay = asked  # the server's wait is a floor: "Retry-After: 0" cannot cause a storm
     if elapsed + delay > b.max_elapsed_time / 1000.0:
         return None
     return delay

@@ -483,6 +483,7 @@ class H11Response:
         self._received = 0
         self._eof = False
         self._done = False
+        self._next: Any = None  # an h11 event taken while joining Data, handled next call
 
     def __repr__(self) -> str:
         return f"<H11Response [{self.status_code}]>"
@@ -516,16 +517,32 @@ class H11Response:
         seconds = self._read_timeout if timeout is None else timeout
         try:
             while True:
-                event = conn.h11.next_event()
+                event = self._next
+                if event is None:
+                    event = conn.h11.next_event()
+                else:
+                    self._next = None
                 if event is h11.NEED_DATA:
                     data = await _receive(conn, seconds, "reading the body")
                     if not data:
                         self._eof = True
                     conn.h11.receive_data(data)
                 elif isinstance(event, h11.Data):
-                    if event.data:
-                        self._received += len(event.data)
-                        return bytes(event.data)
+                    # Join every Data event h11 already holds: a server that sends one HTTP
+                    # chunk per SSE event would otherwise cost one call per event here and in
+                    # the decoder.  Whatever ends the run is kept for the next call.
+                    parts = [event.data]
+                    while True:
+                        more = conn.h11.next_event()
+                        if not isinstance(more, h11.Data):
+                            if more is not h11.NEED_DATA:
+                                self._next = more
+                            break
+                        parts.append(more.data)
+                    data = b"".join(parts)
+                    if data:
+                        self._received += len(data)
+                        return data
                 elif isinstance(event, h11.EndOfMessage):
                     self._conn = None
                     self._done = True

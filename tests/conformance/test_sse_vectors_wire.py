@@ -53,11 +53,17 @@ def request(server: VectorServer, vector: Vector, mode: str) -> Request:
     return Request("GET", url, Headers({"Accept": "text/event-stream"}), stream=True)
 
 
-def check_pieces(mode: str, pieces: list[bytes], vector: Vector) -> None:
+def check_pieces(mode: str, pieces: list[bytes], vector: Vector, *, joins: bool = False) -> None:
+    """The body arrived whole; with ``joins=False`` each piece is at most one HTTP chunk.
+
+    H11Transport joins the chunks h11 already holds into one piece (fewer decoder calls),
+    so for it only the non-empty pieces and the whole body are checked.
+    """
     assert b"".join(pieces) == vector.body
-    if mode.startswith("chunked-"):  # the chunking reached the decoder
+    assert all(len(p) > 0 for p in pieces)
+    if mode.startswith("chunked-") and not joins:  # the chunking reached the decoder
         size = int(mode.removeprefix("chunked-"))
-        assert all(0 < len(p) <= size for p in pieces)
+        assert all(len(p) <= size for p in pieces)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -106,6 +112,6 @@ async def test_h11(server: VectorServer, vector: Vector, mode: str, anyio_backen
                 else:
                     raise AssertionError("the body never ended")
     out.ended = dec.end()
-    check_pieces(mode, pieces, vector)
+    check_pieces(mode, pieces, vector, joins=True)
     check(vector, out)
     PASSED[f"h11 ({anyio_backend}): {mode}"].add(vector.name)

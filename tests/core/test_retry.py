@@ -66,14 +66,16 @@ def test_exponential_backoff_capped_with_jitter_below_the_cap() -> None:
     assert len(capped) == 3 and all(6.0 <= d <= 8.0 for d in capped)  # type: ignore[operator]
 
 
-def test_retry_after_seconds_date_and_ms() -> None:
+def test_retry_after_seconds_date_and_ms_are_a_floor() -> None:
     assert delay(status_error(429, **{"retry-after": "3"})) == 3.0
     assert delay(status_error(429, **{"retry-after": "1.5"})) == 1.5
     date = formatdate(NOW + 7, usegmt=True)
     assert delay(status_error(503, **{"retry-after": date})) == pytest.approx(7.0)
     past = formatdate(NOW - 100, usegmt=True)
-    assert delay(status_error(503, **{"retry-after": past})) == 0.0
-    assert delay(status_error(429, **{"retry-after-ms": "250", "retry-after": "9"})) == 0.25
+    assert delay(status_error(503, **{"retry-after": past})) == 0.5  # backoff, not 0
+    assert delay(status_error(429, **{"retry-after-ms": "2500", "retry-after": "9"})) == 2.5
+    assert delay(status_error(429, **{"retry-after-ms": "250"})) == 0.5  # shorter than backoff
+    assert delay(status_error(429, **{"retry-after": "0"})) == 0.5  # no storm
     assert delay(status_error(429, **{"retry-after": "soon"})) == 0.5  # invalid: backoff
 
 
