@@ -89,6 +89,7 @@ class R9S:
             timeout_ms=timeout_ms,
             max_event_size=max_event_size,
             default_headers=Headers(default_headers),
+            extra_secrets=_proxy_secrets(),
         )
         self._log = debug_logger  # the "r9s" logger is looked up on first use
         self._verify = verify
@@ -213,3 +214,25 @@ class R9S:
 
     def __repr__(self) -> str:
         return f"R9S(server_url={self._config.server_url!r})"
+
+
+def _proxy_secrets() -> tuple[str, ...]:
+    """Credentials in ``*_PROXY`` variables, in the forms an echoing proxy may quote them."""
+    found: list[str] = []
+    for name, value in os.environ.items():
+        if not name.lower().endswith("_proxy") or "@" not in value:
+            continue
+        import base64
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(value if "://" in value else "http://" + value)
+        if parts.username is None:
+            continue
+        user, password = unquote(parts.username), unquote(parts.password or "")
+        pair = f"{user}:{password}"
+        found += [pair, base64.b64encode(pair.encode()).decode("ascii")]
+        if password:
+            found.append(password)
+            if parts.password and parts.password != password:
+                found.append(parts.password)
+    return tuple(dict.fromkeys(found))

@@ -145,7 +145,7 @@ def decode_json(
         )
     if "error" in data and data["error"] and "choices" not in data and "output" not in data:
         # A gateway that answers 200 with an error body: an error all the same.
-        raise stream_error(data, status, headers, secrets=secrets, events_received=0)
+        raise stream_error(data, status, headers, secrets=secrets, events_received=None)
     result = make._wrap(data)
     rid = headers.get("x-request-id")
     if rid is not None:
@@ -191,7 +191,7 @@ def stream_error(
     headers: Headers,
     *,
     secrets: Sequence[str] = (),
-    events_received: int,
+    events_received: int | None,
 ) -> R9SError:
     """The error for an error reported inside a 2XX body or stream.
 
@@ -212,8 +212,13 @@ def stream_error(
     except (RecursionError, ValueError):
         body = "<an error payload too deeply nested to quote>"
     raw_body = body.encode("utf-8", "replace")  # a lone surrogate from JSON "\ud800"
+    where = (
+        f"reported inside the stream after {events_received} events"
+        if events_received is not None
+        else f"reported in an HTTP {status} body"
+    )
     err = cls(
-        f"{message} (reported inside the stream after {events_received} events)",
+        f"{message} ({where})",
         status_code=named if named is not None else status,
         body=body,
         headers=headers,

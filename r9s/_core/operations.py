@@ -299,6 +299,8 @@ class ClientConfig(NamedTuple):
     timeout_ms: int | float | None = None
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
     default_headers: Headers = Headers()
+    #: Other strings never to quote in an error (proxy credentials from the environment).
+    extra_secrets: tuple[str, ...] = ()
 
     def key(self) -> str:
         key = self.api_key() if callable(self.api_key) else self.api_key
@@ -370,4 +372,5 @@ def prepare(
     retry = config.retry_config if isinstance(retries, NotGiven) else retries
     if retry is not None and not isinstance(retry, RetryConfig):
         raise TypeError(f"retries must be a RetryConfig or None, not {type(retry).__name__}")
-    return Call(op, request, timeout, retry, config.max_event_size, (key,) if key else ())
+    secrets = ((key,) if key else ()) + config.extra_secrets
+    return Call(op, request, timeout, retry, config.max_event_size, secrets)

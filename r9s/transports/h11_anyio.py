@@ -522,6 +522,8 @@ class H11Response:
                     event = conn.h11.next_event()
                 else:
                     self._next = None
+                    if isinstance(event, BaseException):
+                        raise event
                 if event is h11.NEED_DATA:
                     data = await _receive(conn, seconds, "reading the body")
                     if not data:
@@ -533,7 +535,11 @@ class H11Response:
                     # the decoder.  Whatever ends the run is kept for the next call.
                     parts = [event.data]
                     while True:
-                        more = conn.h11.next_event()
+                        try:
+                            more = conn.h11.next_event()
+                        except h11.RemoteProtocolError as exc:  # raised by the next call, so
+                            self._next = exc  # the data before the bad bytes is not lost
+                            break
                         if not isinstance(more, h11.Data):
                             if more is not h11.NEED_DATA:
                                 self._next = more

@@ -108,6 +108,8 @@ class UrllibResponse:
         self._conn = conn
         self._sock = sock
         self._response = response
+        if response.chunked:
+            _check_chunk_sizes(response)
         self._read_timeout = read_timeout
         self._where = where
         #: The declared length (Content-Length, or 0 for HEAD / 204 / 304), ``None`` otherwise.
@@ -476,6 +478,13 @@ class UrllibTransport:
             raise
 
         try:
+            _check_head(response, where)
+        except BaseException:
+            response.close()
+            _discard(conn, sock)
+            raise
+
+        try:
             return UrllibResponse(
                 transport=self,
                 key=key,
@@ -492,6 +501,49 @@ class UrllibTransport:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+#: Largest response head accepted (status line and header fields), as h11 bounds it too;
+#: http.client alone allows 100 fields of 64 KiB each.
+MAX_HEAD_SIZE = 64 * 1024
+
+
+def _check_chunk_sizes(response: http.client.HTTPResponse) -> None:
+    """Make ``response`` refuse a negative chunk size, which http.client accepts (``int(x, 16)``)
+    and then answers by reading until the read timeout.  Wraps its private size reader, on
+    this one response object only."""
+    read_size = response._read_next_chunk_size  # type: ignore[attr-defined]
+
+    def checked() -> int:
+        size = int(read_size())
+        if size < 0:
+            raise http.client.HTTPException(f"invalid chunk size {size}")
+        return size
+
+    response._read_next_chunk_size = checked  # type: ignore[attr-defined]
+
+
+def _check_head(response: http.client.HTTPResponse, where: str) -> None:
+    """Refuse a response head http.client accepted leniently but whose framing is unsafe.
+
+    Raises:
+        NoResponseError: a header line without a colon (http.client silently drops it and
+            every field after it), a Content-Length that is not a number or that disagrees
+            with another (RFC 9112 section 6.3: unrecoverable), or a head over
+            ``MAX_HEAD_SIZE``.
+    """
+    if response.msg.defects:
+        raise NoResponseError(f"malformed header block from {where} (a line without a colon)")
+    lengths = response.msg.get_all("content-length") or []
+    values = {v.strip() for v in lengths}
+    if values and (len(values) > 1 or not all(v.isascii() and v.isdigit() for v in values)):
+        raise NoResponseError(
+            f"invalid Content-Length from {where} ({len(lengths)} field(s), not one number)"
+        )
+    size = sum(len(k) + len(v) + 4 for k, v in response.getheaders())
+    if size > MAX_HEAD_SIZE:
+        raise NoResponseError(
+            f"the response head from {where} is {size} bytes, over {MAX_HEAD_SIZE}"
+        )
 
 
 def _request_fields(request: Request, origin: Origin, proxy: Proxy | None) -> list[tuple[str, str]]:
