@@ -1,4 +1,7 @@
-"""The ``r9s`` command: ``r9s demo`` and ``r9s serve`` (standard library only).
+"""The ``r9s`` command: ``chat``, ``complete``, ``respond``, ``demo``, ``serve`` (stdlib only).
+
+``r9s chat`` / ``complete`` / ``respond`` call the API with the sync client; their logic is in
+``r9s.cli`` (loaded when ``main`` runs, so ``import r9s`` stays light).
 
 ``r9s demo`` starts the built-in OpenAI-compatible server on 127.0.0.1 and runs the three
 operations through the sync client, streamed and not, so a fresh install can be checked with
@@ -64,9 +67,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from r9s import cli
+
     parser = argparse.ArgumentParser(prog="r9s", description="The r9s SDK's command line.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
+    cli.add_commands(sub)
     demo = sub.add_parser("demo", help="run chat, completions and responses against a local server")
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the built-in OpenAI-compatible test server")
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        cli.silence_stdout()
         return 0
 
 

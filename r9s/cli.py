@@ -1,0 +1,483 @@
+"""``r9s chat``, ``r9s complete``, ``r9s respond``: the API from a shell, on the sync client.
+
+Why a module of its own: ``r9s/__main__.py`` only wires subcommands; the commands' logic lives
+here, imports nothing but the standard library at import time, and loads the client when a
+command runs (``import r9s`` never imports this module).
+
+The rules every command keeps:
+
+- stdout carries only the answer: its text (flushed per delta, a newline after it), or with
+  ``--json`` one compact JSON object per line; prompts, hints and errors go to stderr;
+- an error is one line on stderr, ``r9s: error: <what>``, never a traceback, never the key;
+- exit status: 0 done; 1 the call failed (an API error, no connection, a failed response);
+  2 a usage or configuration error (argparse's own, no key, no model, no prompt);
+  130 interrupted (Ctrl-C);
+- a reader that goes away (``r9s chat hi | head -c 5``) ends the command quietly with 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, TextIO
+
+if TYPE_CHECKING:
+    from r9s.client import R9S
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROMPT",
+    "add_commands",
+    "run",
+    "silence_stdout",
+]
+
+EXIT_OK: Final = 0
+#: The call failed: an API error, no connection, a response that failed.
+EXIT_FAILED: Final = 1
+#: Usage or configuration: the code argparse uses for bad arguments.
+EXIT_USAGE: Final = 2
+#: Interrupted by SIGINT: 128 + 2, as shells report it.
+EXIT_INTERRUPTED: Final = 130
+#: Shown on stderr before each turn of an interactive chat.
+PROMPT: Final = "> "
+
+_ENV_HELP = """\
+environment:
+  R9S_API_KEY   the API key (required)
+  R9S_BASE_URL  the base URL (default: the client's, https://api.r9s.ai/v1)
+  R9S_MODEL     the model when --model is not given
+
+exit status: 0 done, 1 the call failed, 2 usage or configuration error, 130 interrupted
+"""
+
+_CHAT_HELP = """\
+Send one chat message and stream the answer to stdout.  The prompt is the argument, else
+stdin when it is piped or redirected.  With no argument and a terminal on stdin, chat
+interactively: the prompt "> " is written to stderr, each turn sends the whole conversation,
+Ctrl-C stops an answer (the turn is dropped from the history), Ctrl-D ends the session and
+Ctrl-C at the prompt exits with 130."""
+
+
+class _UsageError(Exception):
+    """A configuration or usage problem found after parsing: exit 2 with this message."""
+
+
+class _CallFailed(Exception):
+    """The call failed in a way that is no ``R9SError`` (a ``response.failed`` event)."""
+
+
+class _OutputClosed(Exception):
+    """The reader of stdout went away (EPIPE)."""
+
+
+class _Out:
+    """stdout for answers: flushed per write; EPIPE (or no stdout at all) is ``_OutputClosed``."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self.at_line_start = True
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        if self._stream is None:  # started with stdout closed (``>&-``)
+            raise _OutputClosed
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _OutputClosed from None
+        self.at_line_start = text.endswith("\n")
+
+    def end_line(self) -> None:
+        """End the current line, if text was written on it."""
+        if not self.at_line_start:
+            self.write("\n")
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    """One API operation as the CLI drives it."""
+
+    name: str
+    #: The text one streamed event adds, or None (may raise ``_CallFailed``).
+    stream_text: Callable[[Any], str | None]
+    #: The text of a whole (non-streamed) result.
+    result_text: Callable[[Any], str]
+
+
+def _chunk_text(chunk: Any) -> str | None:
+    choices = chunk.choices
+    if not choices or choices[0].delta is None:
+        return None
+    content = choices[0].delta.content
+    return content if isinstance(content, str) else None
+
+
+def _chat_text(res: Any) -> str:
+    choices = res.choices
+    if not choices or choices[0].message is None:
+        return ""
+    content = choices[0].message.content
+    return content if isinstance(content, str) else ""
+
+
+def _completion_text(res: Any) -> str | None:
+    choices = res.choices
+    text = choices[0].text if choices else None
+    return text if isinstance(text, str) else None
+
+
+def _response_event_text(event: Any) -> str | None:
+    if event.type == "response.output_text.delta" and isinstance(event.delta, str):
+        return str(event.delta)
+    if event.type == "response.failed":
+        response = event.response
+        error = response.error if response is not None else None
+        message = error.message if error is not None else None
+        raise _CallFailed(f"the response failed: {message or 'no reason given'}")
+    return None
+
+
+_OPERATIONS: Final = {
+    "chat": _Operation("chat", _chunk_text, _chat_text),
+    "complete": _Operation("complete", _completion_text, lambda res: _completion_text(res) or ""),
+    "respond": _Operation("respond", _response_event_text, lambda res: str(res.output_text)),
+}
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``chat``, ``complete`` and ``respond`` to the ``r9s`` parser's subcommands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-m", "--model", default=None, help="the model (default: $R9S_MODEL)")
+    common.add_argument("--temperature", type=float, default=None, help="sampling temperature")
+    common.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        default=None,
+        help="most tokens to generate (respond: max_output_tokens)",
+    )
+    common.add_argument(
+        "--no-stream",
+        dest="stream",
+        action="store_false",
+        help="wait for the whole answer instead of streaming it",
+    )
+    common.add_argument(
+        "--json",
+        action="store_true",
+        help="print the raw objects as JSON lines (each streamed event, or the result)",
+    )
+    common.add_argument(
+        "--base-url",
+        default=None,
+        help="the API's base URL (default: $R9S_BASE_URL, else https://api.r9s.ai/v1)",
+    )
+    common.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="connect and read timeout in seconds (default: the client's)",
+    )
+    formatter = argparse.RawDescriptionHelpFormatter
+    chat = sub.add_parser(
+        "chat",
+        parents=[common],
+        help="chat: stream an answer, or talk interactively",
+        description=_CHAT_HELP,
+        epilog=_ENV_HELP,
+        formatter_class=formatter,
+    )
+    chat.add_argument("prompt", nargs="?", help="the message (default: stdin)")
+    chat.add_argument("--system", default=None, help="a system message sent first")
+    chat.set_defaults(func=run, operation="chat")
+
+    complete = sub.add_parser(
+        "complete",
+        parents=[common],
+        help="text completion (the completions API)",
+        description="Complete a prompt with the completions API.  The completions API has "
+        "no system message: --system is refused (put it in the prompt).",
+        epilog=_ENV_HELP,
+        formatter_class=formatter,
+    )
+    complete.add_argument("prompt", nargs="?", help="the prompt (default: stdin)")
+    complete.add_argument(
+        "--system", default=None, help="refused: the completions API has no system message"
+    )
+    complete.set_defaults(func=run, operation="complete")
+
+    respond = sub.add_parser(
+        "respond",
+        parents=[common],
+        help="the responses API (streams response.output_text.delta)",
+        description="Answer an input with the responses API.",
+        epilog=_ENV_HELP,
+        formatter_class=formatter,
+    )
+    respond.add_argument("prompt", nargs="?", metavar="input", help="the input (default: stdin)")
+    respond.add_argument("--system", default=None, help="sent as instructions")
+    respond.set_defaults(func=run, operation="respond")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number above 0: {text}")
+    return value
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``args.operation``; the exit status (see the module docstring)."""
+    from r9s.errors import R9SError
+
+    out = _Out(sys.stdout)
+    try:
+        return _run(args, out)
+    except _UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (R9SError, _CallFailed) as exc:
+        _end_line_quietly(out)
+        _error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _end_line_quietly(out)
+        return EXIT_INTERRUPTED
+    except _OutputClosed:
+        silence_stdout()
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace, out: _Out) -> int:
+    op = _OPERATIONS[args.operation]
+    if op.name == "complete" and args.system is not None:
+        raise _UsageError(
+            "--system is not supported by complete (the completions API has no system "
+            "message): put it in the prompt"
+        )
+    key = os.environ.get("R9S_API_KEY")
+    if not key:
+        raise _UsageError("R9S_API_KEY is not set: export R9S_API_KEY=<your key>")
+    model = args.model or os.environ.get("R9S_MODEL")
+    if not model:
+        raise _UsageError("no model: pass --model or set R9S_MODEL")
+    base_url = args.base_url or os.environ.get("R9S_BASE_URL") or None
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise _UsageError(f"the base URL must start with http:// or https://, got {base_url!r}")
+
+    prompt = args.prompt
+    if prompt is not None and not prompt.strip():
+        raise _UsageError("no prompt: the prompt argument is empty")
+    interactive = False
+    if prompt is None:
+        if _stdin_is_terminal():
+            if op.name != "chat":
+                raise _UsageError(f"no prompt: r9s {op.name} 'your prompt', or pipe it on stdin")
+            interactive = True
+        else:
+            prompt = _read_stdin()
+
+    from r9s.client import R9S
+
+    timeout_ms = None if args.timeout is None else max(1, round(args.timeout * 1000))
+    with R9S(api_key=key, server_url=base_url, timeout_ms=timeout_ms) as client:
+        if interactive:
+            return _interactive(client, args, model, out)
+        assert prompt is not None
+        params = _params(op, args, model, prompt)
+        _call(client, op, params, args, out)
+    return EXIT_OK
+
+
+def _stdin_is_terminal() -> bool:
+    stdin = sys.stdin
+    try:
+        return stdin is not None and stdin.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _read_stdin() -> str:
+    stdin = sys.stdin
+    closed = _UsageError("no prompt: give it as an argument or on stdin (stdin is closed)")
+    if stdin is None:
+        raise closed
+    try:
+        text = stdin.read()
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"could not decode stdin as {stdin.encoding}: {exc.reason}") from None
+    except (OSError, ValueError):
+        raise closed from None
+    text = text.strip()
+    if not text:
+        raise _UsageError("no prompt: give it as an argument or on stdin (stdin was empty)")
+    return text
+
+
+def _params(op: _Operation, args: argparse.Namespace, model: str, prompt: str) -> dict[str, Any]:
+    """The call's parameters: only the options given go on the wire."""
+    params: dict[str, Any] = {"model": model}
+    if op.name == "chat":
+        messages = []
+        if args.system is not None:
+            messages.append({"role": "system", "content": args.system})
+        messages.append({"role": "user", "content": prompt})
+        params["messages"] = messages
+    elif op.name == "complete":
+        params["prompt"] = prompt
+    else:
+        params["input"] = prompt
+        if args.system is not None:
+            params["instructions"] = args.system
+    if args.temperature is not None:
+        params["temperature"] = args.temperature
+    if args.max_tokens is not None:
+        params["max_output_tokens" if op.name == "respond" else "max_tokens"] = args.max_tokens
+    return params
+
+
+def _call(
+    client: R9S, op: _Operation, params: dict[str, Any], args: argparse.Namespace, out: _Out
+) -> str:
+    """Make one call, print its answer; the answer's text (for a chat's history)."""
+    create: Callable[..., Any]
+    if op.name == "chat":
+        create = client.chat.create
+    elif op.name == "complete":
+        create = client.completions.create
+    else:
+        create = client.responses.create
+    if not args.stream:
+        result = create(**params)
+        text = op.result_text(result)
+        if args.json:
+            out.write(_json_line(result))
+        else:
+            out.write(text)
+            out.write("\n")
+        return text
+    parts: list[str] = []
+    with create(**params, stream=True) as stream:
+        events: Iterable[Any] = stream
+        for event in events:
+            if args.json:
+                out.write(_json_line(event))
+            delta = op.stream_text(event)
+            if delta:
+                parts.append(delta)
+                if not args.json:
+                    out.write(delta)
+    if not args.json:
+        out.write("\n")
+    return "".join(parts)
+
+
+def _json_line(obj: Any) -> str:
+    return json.dumps(obj.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _interactive(client: R9S, args: argparse.Namespace, model: str, out: _Out) -> int:
+    """A multi-turn chat on a terminal; see ``_CHAT_HELP``."""
+    from r9s.errors import R9SError
+
+    op = _OPERATIONS["chat"]
+    history: list[dict[str, str]] = []
+    if args.system is not None:
+        history.append({"role": "system", "content": args.system})
+    _note(f"r9s chat with {model}: Ctrl-D to quit, Ctrl-C to stop an answer")
+    while True:
+        try:
+            sys.stderr.write(PROMPT)
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            _note("")
+            return EXIT_INTERRUPTED
+        if not line:  # Ctrl-D
+            _note("")
+            return EXIT_OK
+        text = line.strip()
+        if not text:
+            continue
+        messages = [*history, {"role": "user", "content": text}]
+        params = _params(op, args, model, text)
+        params["messages"] = messages
+        try:
+            answer = _call(client, op, params, args, out)
+        except KeyboardInterrupt:
+            out.end_line()
+            _note("(answer stopped)")
+            continue
+        except (R9SError, _CallFailed) as exc:
+            out.end_line()
+            _error(str(exc))
+            continue
+        history = [*messages, {"role": "assistant", "content": answer}]
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error(message: str) -> None:
+    _note(f"r9s: error: {_one_line(message)}")
+
+
+def _note(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _end_line_quietly(out: _Out) -> None:
+    try:
+        out.end_line()
+    except _OutputClosed:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device, so that the flush at exit cannot fail again.
+
+    The recipe of the Python docs for SIGPIPE (``signal`` module, "Note on SIGPIPE").
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

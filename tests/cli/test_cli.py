@@ -1,0 +1,572 @@
+"""The ``r9s`` command line, run as a subprocess against a ``FakeServer`` in this process.
+
+Why subprocesses: exit codes, what reaches stdout and stderr, signals, a closed pipe and a
+terminal on stdin are the CLI's behaviour, and only a real process shows them.  Every wait is
+bounded by ``TIMEOUT``, a safety limit that no assertion depends on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from r9s.testing import FakeServer, Fault, RecordedRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Safety limit for any one subprocess or wait.
+TIMEOUT = 60.0
+KEY = "sk-cli-test-secret"
+MODEL = "gpt-cli-test"
+CHAT = "/v1/chat/completions"
+COMPLETIONS = "/v1/completions"
+RESPONSES = "/v1/responses"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as s:
+        yield s
+
+
+def cli_env(server: FakeServer | None, **overrides: str | None) -> dict[str, str]:
+    """The environment of a CLI run: R9S_* set for ``server``, no proxies; None removes."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.lower().endswith("_proxy") and not name.startswith("R9S_")
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    env["R9S_API_KEY"] = KEY
+    env["R9S_MODEL"] = MODEL
+    if server is not None:
+        env["R9S_BASE_URL"] = server.url
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "r9s", *args],
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def start_cli(
+    *args: str, env: dict[str, str], stdin: Any = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "r9s", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def finish(proc: subprocess.Popen[bytes]) -> tuple[int, bytes]:
+    """Wait for the process (bounded); its exit code and the rest of its stderr."""
+    try:
+        proc.wait(TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(TIMEOUT)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.stderr.close()
+    if proc.stdout is not None and not proc.stdout.closed:
+        proc.stdout.close()
+    return proc.returncode, err
+
+
+class Reader:
+    """What a pipe delivered so far; ``until`` waits (bounded) for more."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.data = b""
+
+    def until(self, needle: bytes, count: int = 1) -> bytes:
+        deadline = time.monotonic() + TIMEOUT
+        while self.data.count(needle) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {needle!r} (x{count}) within {TIMEOUT} s: {self.data!r}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    raise AssertionError(f"EOF before {needle!r} (x{count}): {self.data!r}")
+                self.data += chunk
+        return self.data
+
+
+def requests_to(server: FakeServer, path: str) -> list[RecordedRequest]:
+    return [r for r in server.requests if r.path == path]
+
+
+def assert_one_error_line(stderr: str) -> str:
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("r9s: error: ")
+    return lines[0]
+
+
+def wait_for_requests(server: FakeServer, count: int) -> None:
+    """Wait (bounded) until the server has received ``count`` requests."""
+    deadline = time.monotonic() + TIMEOUT
+    while len(server.requests) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} requests within {TIMEOUT} s")
+        time.sleep(0.01)
+
+
+def closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# ----------------------------------------------------------------------------- one shot
+
+
+def test_chat_streams_the_answer(server: FakeServer) -> None:
+    proc = run_cli("chat", "Hello there", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: Hello there\n"
+    assert proc.stderr == ""
+    (req,) = requests_to(server, CHAT)
+    assert req.json["stream"] is True
+    assert req.json["model"] == MODEL
+    assert req.json["messages"] == [{"role": "user", "content": "Hello there"}]
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_chat_no_stream(server: FakeServer) -> None:
+    proc = run_cli("chat", "--no-stream", "Hello there", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: Hello there\n"
+    (req,) = requests_to(server, CHAT)
+    assert "stream" not in req.json
+
+
+def test_model_option_overrides_the_environment(server: FakeServer) -> None:
+    proc = run_cli("chat", "-m", "other-model", "hi", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert requests_to(server, CHAT)[0].json["model"] == "other-model"
+
+
+def test_complete_streamed_and_not(server: FakeServer) -> None:
+    proc = run_cli("complete", "Once upon a time", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == " and they lived happily ever after. The time was happy too.\n"
+    proc = run_cli("complete", "--no-stream", "--max-tokens", "3", "Once", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == " and they lived\n"
+    first, second = requests_to(server, COMPLETIONS)
+    assert first.json == {"model": MODEL, "prompt": "Once upon a time", "stream": True}
+    assert second.json == {"model": MODEL, "prompt": "Once", "max_tokens": 3}
+
+
+def test_respond_streams_output_text(server: FakeServer) -> None:
+    proc = run_cli("respond", "Tell me a joke", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: Tell me a joke\n"
+    proc = run_cli("respond", "--no-stream", "Tell me a joke", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: Tell me a joke\n"
+    first, second = requests_to(server, RESPONSES)
+    assert first.json == {"model": MODEL, "input": "Tell me a joke", "stream": True}
+    assert second.json == {"model": MODEL, "input": "Tell me a joke"}
+
+
+def test_options_reach_the_server(server: FakeServer) -> None:
+    env = cli_env(server)
+    chat = run_cli("chat", "--temperature", "0.5", "--max-tokens", "2", "hi", env=env)
+    respond = run_cli("respond", "--temperature", "0.25", "--max-tokens", "2", "hi", env=env)
+    assert (chat.returncode, respond.returncode) == (0, 0), chat.stderr + respond.stderr
+    assert chat.stdout == "Hello! You\n"
+    assert respond.stdout == "Hello! You\n"
+    (c,) = requests_to(server, CHAT)
+    assert (c.json["temperature"], c.json["max_tokens"]) == (0.5, 2)
+    (r,) = requests_to(server, RESPONSES)
+    assert (r.json["temperature"], r.json["max_output_tokens"]) == (0.25, 2)
+    assert "max_tokens" not in r.json
+
+
+def test_system_reaches_the_server(server: FakeServer) -> None:
+    env = cli_env(server)
+    assert run_cli("chat", "--system", "Be brief.", "hi", env=env).returncode == 0
+    assert run_cli("respond", "--system", "Be brief.", "hi", env=env).returncode == 0
+    (chat,) = requests_to(server, CHAT)
+    assert chat.json["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+    ]
+    (respond,) = requests_to(server, RESPONSES)
+    assert respond.json["instructions"] == "Be brief."
+
+
+def test_complete_refuses_system(server: FakeServer) -> None:
+    proc = run_cli("complete", "--system", "Be brief.", "hi", env=cli_env(server))
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.stderr)
+    assert "--system" in line
+    assert server.requests == []
+
+
+def test_prompt_from_piped_stdin(server: FakeServer) -> None:
+    proc = run_cli("chat", env=cli_env(server), stdin="from a pipe\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: from a pipe\n"
+    proc = run_cli("respond", "--no-stream", env=cli_env(server), stdin="piped input")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: piped input\n"
+
+
+@pytest.mark.parametrize("stdin", ["", "  \n\n"])
+def test_empty_stdin_is_no_prompt(server: FakeServer, stdin: str) -> None:
+    proc = run_cli("chat", env=cli_env(server), stdin=stdin)
+    assert proc.returncode == 2
+    assert "no prompt" in assert_one_error_line(proc.stderr)
+    assert server.requests == []
+
+
+def test_empty_argument_is_no_prompt(server: FakeServer) -> None:
+    proc = run_cli("respond", " ", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "no prompt" in assert_one_error_line(proc.stderr)
+    assert server.requests == []
+
+
+def test_closed_stdin_is_no_prompt(server: FakeServer) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "r9s", "complete"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=cli_env(server),
+        cwd=ROOT,
+        # Run it with fd 0 closed, as ``r9s complete <&-`` does.
+        preexec_fn=lambda: os.close(0),
+    )
+    assert proc.returncode == 2
+    assert "no prompt" in assert_one_error_line(proc.stderr)
+
+
+@pytest.mark.parametrize("command", ["chat", "complete", "respond"])
+def test_json_lines_streamed(server: FakeServer, command: str) -> None:
+    proc = run_cli(command, "--json", "hi", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("\n")
+    lines = proc.stdout.splitlines()
+    assert len(lines) > 2
+    events = [json.loads(line) for line in lines]
+    assert all(isinstance(event, dict) for event in events)
+    if command == "chat":
+        assert {e["object"] for e in events} == {"chat.completion.chunk"}
+        text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events)
+        assert text == "Hello! You said: hi"
+    elif command == "complete":
+        assert {e["object"] for e in events} == {"text_completion"}
+    else:
+        assert events[-1]["type"] == "response.completed"
+        deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+        assert "".join(deltas) == "Hello! You said: hi"
+
+
+def test_json_lines_are_compact(server: FakeServer) -> None:
+    proc = run_cli("chat", "--json", "--no-stream", "hi", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    result = json.loads(line)
+    assert result["object"] == "chat.completion"
+    assert result["choices"][0]["message"]["content"] == "Hello! You said: hi"
+    assert line == json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_missing_key_is_a_usage_error(server: FakeServer) -> None:
+    proc = run_cli("chat", "hi", env=cli_env(server, R9S_API_KEY=None))
+    assert proc.returncode == 2
+    assert "R9S_API_KEY" in assert_one_error_line(proc.stderr)
+    assert proc.stdout == ""
+    assert server.requests == []
+
+
+def test_missing_model_is_a_usage_error(server: FakeServer) -> None:
+    proc = run_cli("respond", "hi", env=cli_env(server, R9S_MODEL=None))
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.stderr)
+    assert "--model" in line and "R9S_MODEL" in line
+    assert server.requests == []
+
+
+def test_bad_arguments_exit_2(server: FakeServer) -> None:
+    proc = run_cli("chat", "--max-tokens", "zero", "hi", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("chat", "--base-url", "ftp://example.com", "hi", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "base URL" in assert_one_error_line(proc.stderr)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_api_error_is_one_line_with_status(server: FakeServer, stream: bool) -> None:
+    server.add_fault(Fault(status=404))
+    args = ["chat", "--model", "no-such-model", "hi"] + ([] if stream else ["--no-stream"])
+    proc = run_cli(*args, env=cli_env(server))
+    assert proc.returncode == 1
+    line = assert_one_error_line(proc.stderr)
+    assert line.startswith("r9s: error: 404 The requested resource does not exist.")
+    assert proc.stdout == ""
+
+
+def test_authentication_error_never_shows_the_key() -> None:
+    with FakeServer(api_key="the-right-key") as server:
+        proc = run_cli("respond", "hi", env=cli_env(server))
+    assert proc.returncode == 1
+    line = assert_one_error_line(proc.stderr)
+    assert line.startswith("r9s: error: 401 ")
+    assert KEY not in proc.stderr and KEY not in proc.stdout
+
+
+def test_error_inside_the_stream_ends_the_line_first(server: FakeServer) -> None:
+    server.add_fault(Fault(stream_error_after=2))
+    proc = run_cli("chat", "hi", env=cli_env(server))
+    assert proc.returncode == 1
+    assert proc.stdout == "Hello! You\n"
+    assert_one_error_line(proc.stderr)
+
+
+def test_connection_refused_is_one_line() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    proc = run_cli("chat", "hi", env=cli_env(None, R9S_BASE_URL=url))
+    assert proc.returncode == 1
+    assert "refused" in assert_one_error_line(proc.stderr)
+    assert proc.stdout == ""
+
+
+def test_timeout_option(server: FakeServer) -> None:
+    # Every attempt (the first and the default retries) stalls before the status line.
+    server.add_fault(Fault(stall_after=0, stall_seconds=30), times=10)
+    proc = run_cli("complete", "--timeout", "0.2", "hi", env=cli_env(server))
+    assert proc.returncode == 1
+    assert "within 0.2 s" in assert_one_error_line(proc.stderr)
+
+
+# ----------------------------------------------------------------------------- pipes, signals
+
+
+def test_closed_output_pipe_exits_quietly(server: FakeServer) -> None:
+    proc = start_cli("chat", "--max-tokens", "500000", "hi", env=cli_env(server))
+    try:
+        assert proc.stdout is not None
+        Reader(proc.stdout.fileno()).until(b"Hello")
+        proc.stdout.close()
+    finally:
+        code, err = finish(proc)
+    assert err == b""
+    assert code == 0
+
+
+def test_ctrl_c_exits_130(server: FakeServer) -> None:
+    server.add_fault(Fault(stall_after=2, stall_seconds=30))
+    proc = start_cli("chat", "hi", env=cli_env(server))
+    try:
+        assert proc.stdout is not None
+        Reader(proc.stdout.fileno()).until(b"Hello! You")
+        proc.send_signal(signal.SIGINT)
+    finally:
+        code, err = finish(proc)
+    assert code == 130
+    assert b"Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- interactive
+
+
+class Session:
+    """``r9s chat`` with a pseudo-terminal on stdin and pipes on stdout and stderr."""
+
+    def __init__(self, server: FakeServer, *args: str) -> None:
+        master, slave = pty.openpty()
+        self.master = master
+        try:
+            self.proc = start_cli("chat", *args, env=cli_env(server), stdin=slave)
+        finally:
+            os.close(slave)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.out = Reader(self.proc.stdout.fileno())
+        self.err = Reader(self.proc.stderr.fileno())
+        self.prompts = 0
+
+    def wait_prompt(self) -> None:
+        self.prompts += 1
+        self.err.until(b"> ", self.prompts)
+
+    def type(self, text: bytes) -> None:
+        os.write(self.master, text)
+
+    def finish(self) -> tuple[int, bytes]:
+        try:
+            code, rest = finish(self.proc)
+        finally:
+            self.close()
+        return code, self.err.data + rest
+
+    def close(self) -> None:
+        """Kill the process if it is still running; close every descriptor (idempotent)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+
+@pytest.fixture
+def session(server: FakeServer) -> Iterator[Callable[..., Session]]:
+    """Start ``Session``s that are cleaned up even when a test fails."""
+    started: list[Session] = []
+
+    def start(*args: str) -> Session:
+        started.append(Session(server, *args))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.close()
+
+
+def test_interactive_two_turns_with_history(
+    server: FakeServer, session: Callable[..., Session]
+) -> None:
+    chat = session("--system", "Be kind.")
+    chat.wait_prompt()
+    chat.type(b"first question\n")
+    chat.out.until(b"Hello! You said: first question\n")
+    chat.wait_prompt()
+    chat.type(b"second one\n")
+    chat.out.until(b"Hello! You said: second one\n")
+    chat.wait_prompt()
+    chat.type(b"\x04")  # Ctrl-D
+    code, err = chat.finish()
+    assert code == 0, err
+    assert b"Traceback" not in err
+    assert chat.out.data == b"Hello! You said: first question\nHello! You said: second one\n"
+    first, second = (r.json["messages"] for r in requests_to(server, CHAT))
+    assert first == [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "first question"},
+    ]
+    assert second == [
+        *first,
+        {"role": "assistant", "content": "Hello! You said: first question"},
+        {"role": "user", "content": "second one"},
+    ]
+
+
+@pytest.mark.parametrize("stall_after", [0, 2])
+def test_interactive_ctrl_c_stops_the_answer_then_exits_130(
+    server: FakeServer, session: Callable[..., Session], stall_after: int
+) -> None:
+    server.add_fault(Fault(stall_after=stall_after, stall_seconds=30))
+    chat = session()
+    chat.wait_prompt()
+    chat.type(b"stall please\n")
+    if stall_after:
+        chat.out.until(b"Hello! You")
+    else:
+        wait_for_requests(server, 1)  # stalled before the status line
+    chat.proc.send_signal(signal.SIGINT)  # during the stalled answer
+    chat.wait_prompt()
+    answer = b"Hello! You said: next\n"
+    if stall_after:
+        answer = b"Hello! You\n" + answer  # the stopped answer's line was ended
+    chat.type(b"next\n")
+    assert chat.out.until(answer) == answer
+    chat.wait_prompt()
+    chat.proc.send_signal(signal.SIGINT)  # at the prompt
+    code, err = chat.finish()
+    assert code == 130
+    assert b"Traceback" not in err
+    stopped, after = (r.json["messages"] for r in requests_to(server, CHAT))
+    assert stopped == [{"role": "user", "content": "stall please"}]
+    assert after == [{"role": "user", "content": "next"}]  # the stopped turn is not history
+
+
+def test_interactive_ctrl_c_then_ctrl_d(
+    server: FakeServer, session: Callable[..., Session]
+) -> None:
+    server.add_fault(Fault(stall_after=1, stall_seconds=30))
+    chat = session("--json")
+    chat.wait_prompt()
+    chat.type(b"hi\n")
+    chat.out.until(b'"Hello!"')
+    chat.proc.send_signal(signal.SIGINT)
+    chat.wait_prompt()
+    chat.type(b"\x04")
+    code, err = chat.finish()
+    assert code == 0
+    assert b"Traceback" not in err
+    for line in chat.out.data.splitlines():
+        json.loads(line)
+
+
+def test_no_prompt_on_a_terminal_for_complete(server: FakeServer) -> None:
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "r9s", "complete"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=cli_env(server),
+            cwd=ROOT,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert "no prompt" in assert_one_error_line(proc.stderr)
+
+
+def test_demo_still_runs() -> None:
+    proc = run_cli("demo", env=cli_env(None))
+    assert proc.returncode == 0, proc.stderr
+    assert "chat.create, streamed: Hello! You said: Hello, how are you?" in proc.stdout
