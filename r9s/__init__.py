@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from r9s import errors, models, protocol, utils
+    from r9s._core.lifecycle import Hooks, RequestContext
+    from r9s._core.meta import RateLimits, ResponseInfo
     from r9s.client import R9S
     from r9s.streaming import EventStream, EventStreamAsync
     from r9s.utils.retries import BackoffStrategy, RetryConfig
@@ -28,7 +30,11 @@ __all__ = [
     "BackoffStrategy",
     "EventStream",
     "EventStreamAsync",
+    "Hooks",
     "R9S",
+    "RateLimits",
+    "RequestContext",
+    "ResponseInfo",
     "RetryConfig",
     "__version__",
     "errors",
@@ -44,6 +50,10 @@ _LAZY = {
     "EventStream": ("r9s.streaming", "EventStream"),
     "EventStreamAsync": ("r9s.streaming", "EventStreamAsync"),
     "RetryConfig": ("r9s.utils.retries", "RetryConfig"),
+    "Hooks": ("r9s._core.lifecycle", "Hooks"),
+    "RequestContext": ("r9s._core.lifecycle", "RequestContext"),
+    "ResponseInfo": ("r9s._core.meta", "ResponseInfo"),
+    "RateLimits": ("r9s._core.meta", "RateLimits"),
     "BackoffStrategy": ("r9s.utils.retries", "BackoffStrategy"),
     "errors": ("r9s.errors", None),
     "models": ("r9s.models", None),

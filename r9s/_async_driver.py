@@ -14,17 +14,19 @@ from typing import Any
 
 from r9s._core.classify import finish, is_event_stream
 from r9s._core.decoding import ContentDecoder
+from r9s._core.lifecycle import Hooks, Lifecycle, no_response
 from r9s._core.operations import Call
-from r9s._core.retry import retry_delay
 from r9s._core.stream import decoder_for
-from r9s.errors import NoResponseError, R9SError
+from r9s.errors import R9SError
 from r9s.streaming import EventStreamAsync
 from r9s.transports.base import AsyncTransport
 
 __all__ = ["execute_async"]
 
 
-async def execute_async(transport: AsyncTransport, call: Call, log: logging.Logger) -> Any:
+async def execute_async(
+    transport: AsyncTransport, call: Call, log: logging.Logger, hooks: Hooks | None = None
+) -> Any:
     """Run ``call`` to its result (an object, or an ``EventStreamAsync``), retrying as told.
 
     Raises:
@@ -32,70 +34,59 @@ async def execute_async(transport: AsyncTransport, call: Call, log: logging.Logg
     """
     import anyio
 
-    start = time.monotonic()
-    attempt = 0
+    life = Lifecycle(
+        operation=call.op.name,
+        request=call.request,
+        timeout=call.timeout,
+        retry=call.retry,
+        limits=call.limits,
+        hooks=hooks,
+        log=log,
+        now=time.monotonic(),
+    )
     while True:
-        attempt += 1
         try:
-            return await _attempt(transport, call, attempt, log)
+            return await _attempt(transport, call, life)
         except R9SError as err:
-            elapsed = time.monotonic() - start
-            delay = retry_delay(
-                call.retry,
-                err,
-                attempt=attempt,
-                elapsed=elapsed,
-                now=time.time(),
-                rand=random.random(),
+            await anyio.sleep(
+                life.retry_or_raise(err, time.monotonic(), time.time(), random.random())
             )
-            if delay is None:
-                raise
-            log.info(
-                "%s: retrying in %.2f s after attempt %d failed: %s",
-                call.op.name,
-                delay,
-                attempt,
-                type(err).__name__,
-            )
-            await anyio.sleep(delay)
 
 
-async def _attempt(transport: AsyncTransport, call: Call, attempt: int, log: logging.Logger) -> Any:
-    request = call.request
-    t0 = time.monotonic()
+async def _attempt(transport: AsyncTransport, call: Call, life: Lifecycle) -> Any:
+    request, timeout = life.begin(time.monotonic())
     try:
-        response = await transport.handle_async_request(request, call.timeout)
+        response = await transport.handle_async_request(request, timeout)
     except R9SError:
         raise
     except OSError as exc:  # a user-supplied transport that did not translate its errors
-        raise NoResponseError(f"{request.method} {request.url} failed: {exc!r}") from exc
+        raise no_response(exc, request) from exc
     status = response.status_code
     headers = response.headers
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug(
-            "%s %s -> %d in %.1f ms (attempt %d, request id %s)",
-            request.method,
-            request.url,
-            status,
-            (time.monotonic() - t0) * 1000,
-            attempt,
-            headers.get("x-request-id"),
-        )
-    if call.stream and is_event_stream(status, headers):
-        try:
-            decoder = decoder_for(call, status, headers)
-        except BaseException:
-            await response.aclose()
-            raise
-        return EventStreamAsync(response, decoder)
+    clock = life.clock()
     try:
+        info = life.responded(status, headers, time.monotonic())
+        if call.stream and is_event_stream(status, headers):
+            stream: EventStreamAsync[Any] = EventStreamAsync(
+                response, decoder_for(call, status, headers), info, clock
+            )
+            await stream._fill()  # up to the first event: a failure before it is retried
+            stream._life = life
+            return stream
         content = ContentDecoder(headers.get("content-encoding"))
         parts = []
-        while chunk := await response.read_chunk():
+        since = time.monotonic()
+        while chunk := await response.read_chunk(
+            None if clock is None else clock.read_timeout(time.monotonic(), since, 0)
+        ):
             parts.append(content.feed(chunk))
         parts.append(content.end())
-    finally:
+    except BaseException:
         await response.aclose()
-    return finish(
+        raise
+    await response.aclose()
+    result = finish(
         status, headers, b"".join(parts), call.op.result, request=request, secrets=call.secrets
     )
+    result._info = info
+    return result

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from r9s._core.headers import Headers
+from r9s._core.lifecycle import Hooks, Limits
 from r9s._core.operations import (
     DEFAULT_SERVER_URL,
     NOT_GIVEN,
@@ -36,7 +37,16 @@ if TYPE_CHECKING:
 
 __all__ = ["R9S"]
 
-_OPTION_NAMES = ("retries", "server_url", "timeout_ms", "http_headers", "extra_body")
+_OPTION_NAMES = (
+    "retries",
+    "server_url",
+    "timeout_ms",
+    "http_headers",
+    "extra_body",
+    "deadline",
+    "first_event_timeout",
+    "idle_timeout",
+)
 
 
 class R9S:
@@ -58,6 +68,16 @@ class R9S:
             or an ``ssl.SSLContext``.  ``False`` turns it off and must be said explicitly.
         max_event_size: largest event accepted in a stream, in bytes (default 8 MiB).
         default_headers: headers added to every request.
+        hooks: callables run before each request, after each response and after each
+            error (``r9s.Hooks``); also reachable as ``client.hooks`` to add more later.
+        deadline, first_event_timeout, idle_timeout: default time limits of every call, in
+            seconds (each call may set its own): the whole call including retries and the
+            streamed body; from sending a streamed request to its first event; the longest
+            wait for the next event once a stream flows.
+
+    Logging: ``logging.getLogger("r9s")`` logs each response at DEBUG and each retry at
+    INFO, never the API key; ``R9S_LOG=debug`` (or ``info``) in the environment sends those
+    records to stderr without any logging setup.
     """
 
     def __init__(
@@ -73,6 +93,10 @@ class R9S:
         verify: Verify = True,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         default_headers: Mapping[str, str] | None = None,
+        hooks: Hooks | None = None,
+        deadline: float | None = None,
+        first_event_timeout: float | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         if not (isinstance(api_key, str) or callable(api_key)):
             raise TypeError("api_key must be a string or a callable returning one")
@@ -90,7 +114,12 @@ class R9S:
             max_event_size=max_event_size,
             default_headers=Headers(default_headers),
             extra_secrets=_proxy_secrets(),
+            limits=Limits.checked(deadline, first_event_timeout, idle_timeout),
         )
+        if hooks is not None and not isinstance(hooks, Hooks):
+            raise TypeError("hooks must be an r9s.Hooks")
+        #: The callables run at each step of every call (see ``r9s.Hooks``).
+        self.hooks = hooks if hooks is not None else Hooks()
         self._log = debug_logger  # the "r9s" logger is looked up on first use
         self._verify = verify
         self._sync = client
@@ -165,6 +194,7 @@ class R9S:
             import logging
 
             log = self._log = logging.getLogger("r9s")
+            _log_from_env(log)
         return log
 
     def _prepare(self, op: Operation, params: dict[str, Any]) -> Any:
@@ -175,13 +205,13 @@ class R9S:
         from r9s._sync_driver import execute
 
         call = self._prepare(op, params)
-        return execute(self._sync_transport(), call, self._logger())
+        return execute(self._sync_transport(), call, self._logger(), self.hooks)
 
     async def _run_async(self, op: Operation, params: dict[str, Any]) -> Any:
         from r9s._async_driver import execute_async
 
         call = self._prepare(op, params)
-        return await execute_async(self._async_transport(), call, self._logger())
+        return await execute_async(self._async_transport(), call, self._logger(), self.hooks)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -214,6 +244,28 @@ class R9S:
 
     def __repr__(self) -> str:
         return f"R9S(server_url={self._config.server_url!r})"
+
+
+_LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+_env_logging_done = False
+
+
+def _log_from_env(log: logging.Logger) -> None:
+    """``R9S_LOG=debug`` / ``info``: send the "r9s" logger's records to stderr, once per
+    process, unless the application configured that logger itself."""
+    global _env_logging_done
+    if _env_logging_done:
+        return
+    _env_logging_done = True
+    level = _LOG_LEVELS.get(os.environ.get("R9S_LOG", "").strip().lower())
+    if level is None or log.handlers:
+        return
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
 
 
 def _proxy_secrets() -> tuple[str, ...]:

@@ -16,9 +16,11 @@ Every failure of a call is an ``R9SError``; catch that to catch them all::
     ├── ResponseValidationError      a body or event that cannot be decoded
     │   └── EventTooLargeError       one event (or unterminated line) over the size limit
     └── NoResponseError              no complete answer: refused, reset, cut short, timed out
-        ├── RequestTimeoutError      connect, read, write or pool timeout
+        ├── RequestTimeoutError      connect, read, write or pool timeout; a deadline,
+        │                            first_event_timeout or idle_timeout
         └── IncompleteResponseError  the body ended before its declared end
 
+Every error has ``retryable`` (may trying again succeed?), ``request_id`` and ``rate_limits``.
 Status errors are chosen by status whatever the content type (an HTML 503 page from a proxy is
 a ``ServiceUnavailableError``) and on every operation.  An error reported inside a 200 stream (an
 ``error`` event, or a payload holding ``{"error": ...}``) raises the class its code names.
@@ -30,12 +32,16 @@ Errors pickle (so they cross process pools) with everything but ``raw_response.r
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from r9s._core.headers import Headers
 from r9s._core.request import RawResponse
 
+if TYPE_CHECKING:
+    from r9s._core.meta import RateLimits
+
 __all__ = [
+    "RETRY_STATUSES",
     "STATUS_ERRORS",
     "AuthenticationError",
     "BadRequestError",
@@ -53,6 +59,10 @@ __all__ = [
     "ServiceUnavailableError",
     "UnprocessableEntityError",
 ]
+
+
+#: Statuses worth retrying: rate limited, or a server/proxy failure that may pass.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def _rebuild(cls: type[R9SError], state: dict[str, Any]) -> R9SError:
@@ -109,6 +119,21 @@ class R9SError(Exception):
     def request_id(self) -> str | None:
         """The gateway's ``x-request-id`` for this call, to quote in a support ticket."""
         return self.headers.get("x-request-id")
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying the call again may succeed: a 429 / 500 / 502 / 503 / 504 status
+        (also one named by an error reported inside a stream: ``overloaded``,
+        ``server_error``, ``"code": 503``...), or no complete answer (refused, reset, timed
+        out).  Mid-stream, the caller decides: ``events_received`` events were delivered."""
+        return isinstance(self, NoResponseError) or self.status_code in RETRY_STATUSES
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The response's parsed ``x-ratelimit-*`` headers (empty when none arrived)."""
+        from r9s._core.meta import rate_limits_of
+
+        return rate_limits_of(self.headers)
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -198,7 +223,8 @@ class NoResponseError(R9SError):
 
 
 class RequestTimeoutError(NoResponseError):
-    """A connect, read, write or pool timeout (``timeout_ms``) expired."""
+    """A connect, read, write or pool timeout (``timeout_ms``) expired, or one of the call's
+    limits: ``deadline``, ``first_event_timeout``, ``idle_timeout``."""
 
 
 class IncompleteResponseError(NoResponseError):

@@ -19,15 +19,17 @@ final object) but not mixed with plain iteration, which would hide events from t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from time import monotonic as _now
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from r9s._core.accumulate import Accumulator, accumulator_for, text_of
-from r9s._core.headers import Headers
+from r9s._core.meta import RateLimits, ResponseInfo
 from r9s._core.stream import DRAIN_MAX_BYTES, DRAIN_SECONDS, StreamDecoder
 from r9s.errors import R9SError
 
 if TYPE_CHECKING:
+    from r9s._core.lifecycle import Lifecycle, StreamClock
     from r9s.transports.base import AsyncResponse, SyncResponse
 
 __all__ = ["EventStream", "EventStreamAsync"]
@@ -38,19 +40,28 @@ T = TypeVar("T")
 class _StreamBase(Generic[T]):
     __slots__ = (
         "_acc",
+        "_clock",
         "_closed",
         "_decoder",
         "_eof",
         "_items",
+        "_life",
         "_pos",
         "headers",
+        "response",
         "status_code",
     )
 
-    def __init__(self, status_code: int, headers: Headers, decoder: StreamDecoder) -> None:
-        self.status_code = status_code
-        self.headers = headers
+    def __init__(
+        self, info: ResponseInfo, decoder: StreamDecoder, clock: StreamClock | None
+    ) -> None:
+        #: Status, headers, request id and rate limits of the response carrying the stream.
+        self.response = info
+        self.status_code = info.status_code
+        self.headers = info.headers
         self._decoder = decoder
+        self._clock = clock
+        self._life: Lifecycle | None = None  # set once the first event arrived
         self._items: list[T] = []
         self._pos = 0
         self._eof = False
@@ -61,6 +72,28 @@ class _StreamBase(Generic[T]):
     def request_id(self) -> str | None:
         """The gateway's ``x-request-id`` for this call."""
         return self.headers.get("x-request-id")
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The parsed ``x-ratelimit-*`` headers of the response."""
+        return self.response.rate_limits
+
+    def _failed(self, err: BaseException) -> None:
+        life = self._life
+        if life is not None and isinstance(err, R9SError):
+            life.failed(err, None)
+
+    def _timeout(self, since: float) -> float | None:
+        """The next read's timeout under the call's limits (a clock is set)."""
+        clock = self._clock
+        assert clock is not None
+        return clock.read_timeout(_now(), since, self._decoder.events_received)
+
+    def _explain(self, exc: BaseException, since: float) -> BaseException:
+        clock = self._clock
+        if clock is None:
+            return exc
+        return clock.explain(exc, _now(), since, self._decoder.events_received)
 
     @property
     def events_received(self) -> int:
@@ -78,11 +111,6 @@ class _StreamBase(Generic[T]):
             acc = self._acc = accumulator_for(self._decoder.event_class)
         return acc
 
-    def _take(self, items: list[T]) -> T:
-        self._items = items
-        self._pos = 1
-        return items[0]
-
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {self.status_code} {state}, {self.events_received} events>"
@@ -93,8 +121,16 @@ class EventStream(_StreamBase[T]):
 
     __slots__ = ("_response",)
 
-    def __init__(self, response: SyncResponse, decoder: StreamDecoder) -> None:
-        super().__init__(response.status_code, response.headers, decoder)
+    def __init__(
+        self,
+        response: SyncResponse,
+        decoder: StreamDecoder,
+        info: ResponseInfo | None = None,
+        clock: StreamClock | None = None,
+    ) -> None:
+        if info is None:
+            info = ResponseInfo(response.status_code, response.headers)
+        super().__init__(info, decoder, clock)
         self._response = response
 
     def __iter__(self) -> EventStream[T]:
@@ -106,25 +142,41 @@ class EventStream(_StreamBase[T]):
         if pos < len(items):
             self._pos = pos + 1
             return items[pos]
-        return self._read()
+        if self._fill():
+            self._pos = 1
+            return self._items[0]
+        raise StopIteration
 
-    def _read(self) -> T:
+    def _fill(self) -> bool:
+        """Read until events are buffered (``True``) or the stream is over (``False``).
+
+        Raises:
+            R9SError: the stream's error (after the events before it were handed out), a
+                transport failure, or one of the call's limits.
+        """
         dec = self._decoder
         read = self._response.read_chunk
+        clock = self._clock
+        since = 0.0 if clock is None else _now()
         while True:
             if dec.error is not None:
                 self.close()
+                self._failed(dec.error)
                 raise dec.error
             if dec.done:
                 self._drain()
-                raise StopIteration
+                return False
             if self._eof or self._closed:
                 self.close()
-                raise StopIteration
+                return False
             try:
-                chunk = read()
-            except BaseException:
+                chunk = read() if clock is None else read(self._timeout(since))
+            except BaseException as exc:
                 self.close()
+                err = self._explain(exc, since)
+                self._failed(err)
+                if err is not exc:
+                    raise err from exc
                 raise
             if chunk:
                 items = dec.feed(chunk)
@@ -132,7 +184,9 @@ class EventStream(_StreamBase[T]):
                 self._eof = True
                 items = dec.end()
             if items:
-                return self._take(items)
+                self._items = items
+                self._pos = 0
+                return True
 
     def text_deltas(self) -> Iterator[str]:
         """Just the text, as it arrives (chat and completions: choice 0; responses:
@@ -173,6 +227,7 @@ class EventStream(_StreamBase[T]):
 
     def close(self) -> None:
         """Release the connection (reused only if the body was read to its end)."""
+        self._items = []  # events read ahead are not handed out after close
         if not self._closed:
             self._closed = True
             self._response.close()
@@ -204,8 +259,16 @@ class EventStreamAsync(_StreamBase[T]):
 
     __slots__ = ("_response",)
 
-    def __init__(self, response: AsyncResponse, decoder: StreamDecoder) -> None:
-        super().__init__(response.status_code, response.headers, decoder)
+    def __init__(
+        self,
+        response: AsyncResponse,
+        decoder: StreamDecoder,
+        info: ResponseInfo | None = None,
+        clock: StreamClock | None = None,
+    ) -> None:
+        if info is None:
+            info = ResponseInfo(response.status_code, response.headers)
+        super().__init__(info, decoder, clock)
         self._response = response
 
     def __aiter__(self) -> EventStreamAsync[T]:
@@ -217,25 +280,36 @@ class EventStreamAsync(_StreamBase[T]):
         if pos < len(items):
             self._pos = pos + 1
             return items[pos]
-        return await self._read()
+        if await self._fill():
+            self._pos = 1
+            return self._items[0]
+        raise StopAsyncIteration
 
-    async def _read(self) -> T:
+    async def _fill(self) -> bool:
+        """Read until events are buffered (``True``) or the stream is over (``False``)."""
         dec = self._decoder
         read = self._response.read_chunk
+        clock = self._clock
+        since = 0.0 if clock is None else _now()
         while True:
             if dec.error is not None:
                 await self.aclose()
+                self._failed(dec.error)
                 raise dec.error
             if dec.done:
                 await self._drain()
-                raise StopAsyncIteration
+                return False
             if self._eof or self._closed:
                 await self.aclose()
-                raise StopAsyncIteration
+                return False
             try:
-                chunk = await read()
-            except BaseException:
+                chunk = await (read() if clock is None else read(self._timeout(since)))
+            except BaseException as exc:
                 await self.aclose()
+                err = self._explain(exc, since)
+                self._failed(err)
+                if err is not exc:
+                    raise err from exc
                 raise
             if chunk:
                 items = dec.feed(chunk)
@@ -243,7 +317,9 @@ class EventStreamAsync(_StreamBase[T]):
                 self._eof = True
                 items = dec.end()
             if items:
-                return self._take(items)
+                self._items = items
+                self._pos = 0
+                return True
 
     async def text_deltas(self) -> AsyncIterator[str]:
         """Just the text, as it arrives; ``await get_final()`` may follow."""
@@ -277,6 +353,7 @@ class EventStreamAsync(_StreamBase[T]):
 
     async def aclose(self) -> None:
         """Release the connection (reused only if the body was read to its end)."""
+        self._items = []  # events read ahead are not handed out after close
         if not self._closed:
             self._closed = True
             await self._response.aclose()

@@ -168,6 +168,8 @@ _TYPE_STATUS = {
     "overloaded_error": 503,
     "overloaded": 503,
     "service_unavailable": 503,
+    "gateway_timeout": 504,
+    "timeout": 504,
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from r9s._core.decoding import ACCEPT_ENCODING
 from r9s._core.headers import Headers, HeadersLike
+from r9s._core.lifecycle import Limits
 from r9s._core.request import Request, Timeout
 from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE
 from r9s._version import USER_AGENT
@@ -301,6 +302,8 @@ class ClientConfig(NamedTuple):
     default_headers: Headers = Headers()
     #: Other strings never to quote in an error (proxy credentials from the environment).
     extra_secrets: tuple[str, ...] = ()
+    #: Default time limits of every call (deadline, first_event_timeout, idle_timeout).
+    limits: Limits | None = None
 
     def key(self) -> str:
         key = self.api_key() if callable(self.api_key) else self.api_key
@@ -321,6 +324,7 @@ class Call(NamedTuple):
     retry: RetryConfig | None
     max_event_size: int
     secrets: tuple[str, ...] = ()
+    limits: Limits | None = None
 
     @property
     def stream(self) -> bool:
@@ -340,6 +344,9 @@ def prepare(
     timeout_ms: int | float | None = None,
     http_headers: HeadersLike | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    deadline: float | None = None,
+    first_event_timeout: float | None = None,
+    idle_timeout: float | None = None,
 ) -> Call:
     """Check the arguments and build the ``Call``; no I/O.
 
@@ -373,4 +380,14 @@ def prepare(
     if retry is not None and not isinstance(retry, RetryConfig):
         raise TypeError(f"retries must be a RetryConfig or None, not {type(retry).__name__}")
     secrets = ((key,) if key else ()) + config.extra_secrets
-    return Call(op, request, timeout, retry, config.max_event_size, secrets)
+    limits = config.limits
+    if deadline is not None or first_event_timeout is not None or idle_timeout is not None:
+        base_limits = limits or Limits()
+        limits = Limits.checked(
+            deadline if deadline is not None else base_limits.deadline,
+            first_event_timeout
+            if first_event_timeout is not None
+            else base_limits.first_event_timeout,
+            idle_timeout if idle_timeout is not None else base_limits.idle_timeout,
+        )
+    return Call(op, request, timeout, retry, config.max_event_size, secrets, limits)

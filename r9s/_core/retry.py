@@ -18,16 +18,11 @@ Rules:
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
-
 from r9s._core.headers import Headers
-from r9s.errors import NoResponseError, R9SError
+from r9s.errors import RETRY_STATUSES, NoResponseError, R9SError
 from r9s.utils.retries import RetryConfig
 
 __all__ = ["JITTER", "RETRY_STATUSES", "parse_retry_after", "retry_delay"]
-
-#: Statuses worth retrying: rate limited, or a server/proxy failure that may pass.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 #: Fraction of a backoff interval removed at random.
 JITTER = 0.25
@@ -55,6 +50,8 @@ def parse_retry_after(headers: Headers, now: float) -> float | None:
     try:
         value = float(ra)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # the rare date form: imported lazily
+
         try:
             when = parsedate_to_datetime(ra)
         except (TypeError, ValueError, IndexError):

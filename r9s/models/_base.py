@@ -23,7 +23,10 @@ import json
 import types
 import typing
 from collections.abc import Iterator
-from typing import Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+
+if TYPE_CHECKING:
+    from r9s._core.meta import ResponseInfo
 
 __all__ = ["Model"]
 
@@ -138,14 +141,18 @@ class Model:
     """Base of every response object: attribute access over a JSON object, lazily.
 
     ``to_dict()`` (and ``model_dump()`` for code written against pydantic) return a deep copy
-    of the JSON; ``_request_id`` is the gateway's ``x-request-id`` on top-level results.
+    of the JSON; ``_request_id`` is the gateway's ``x-request-id`` on top-level results, and
+    ``_response`` their HTTP status, headers and parsed rate limits (``ResponseInfo``).
     Iterating yields ``(field, value)`` pairs, and ``with obj:`` returns the object, as the
     published SDK's pydantic models allow (its generated examples rely on both).
     """
 
-    __slots__ = ("__dict__", "_rid")
+    __slots__ = ("__dict__", "_info", "_rid")
 
     _fields: ClassVar[frozenset[str]] = frozenset()
+    # A ``ResponseInfo`` on top-level results, set by the drivers (a slot; may be unset).
+    # Typed ``Any`` because ``typing.get_type_hints`` resolves it at run time.
+    _info: Any
 
     def __init__(self, data: dict[str, Any] | None = None, **fields: Any) -> None:
         """An object over a copy of ``data`` (plus ``fields``); your dict is never changed."""
@@ -190,6 +197,16 @@ class Model:
     def _request_id(self, value: str | None) -> None:
         self._rid = value
 
+    @property
+    def _response(self) -> ResponseInfo | None:
+        """Status, headers, request id and rate limits of the response that carried this
+        object (top-level results of a call; ``None`` on nested objects and stream events)."""
+        try:
+            info: ResponseInfo | None = self._info
+        except AttributeError:
+            return None
+        return info
+
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the JSON object, as received (plus any fields you set)."""
         return {k: _plain(v) for k, v in self.__dict__.items()}
@@ -227,13 +244,17 @@ class Model:
         return f"{type(self).__name__}({self.to_dict()!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore, (type(self), self.to_dict(), self._request_id))
+        return (_restore, (type(self), self.to_dict(), self._request_id, self._response))
 
 
-def _restore(cls: type[Model], data: dict[str, Any], rid: str | None) -> Model:
+def _restore(
+    cls: type[Model], data: dict[str, Any], rid: str | None, info: ResponseInfo | None = None
+) -> Model:
     obj = cls._wrap(data)
     if rid is not None:
         obj._request_id = rid
+    if info is not None:
+        obj._info = info
     return obj
 
 

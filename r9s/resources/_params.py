@@ -36,6 +36,12 @@ class CallOptions(TypedDict, total=False):
     http_headers: Mapping[str, str] | None
     #: Extra JSON body fields a gateway accepts (sent as given, ``None`` as ``null``).
     extra_body: Mapping[str, Any] | None
+    #: Seconds the whole call may take, retries and streamed body included.
+    deadline: float | None
+    #: Seconds from sending a streamed request to its first event.
+    first_event_timeout: float | None
+    #: Seconds the next event of a stream may take once events flow.
+    idle_timeout: float | None
 
 
 class ChatParams(CallOptions, total=False):

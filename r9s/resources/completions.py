@@ -56,7 +56,8 @@ class Completions:
             stream: stream the answer as ``Completion`` chunks.
             **params: any parameter of ``CompletionParams`` (``temperature``, ``tools``, ...) and
                 the call options ``retries``, ``server_url``, ``timeout_ms``,
-                ``http_headers``, ``extra_body``.
+                ``http_headers``, ``extra_body``, ``deadline``, ``first_event_timeout``,
+                ``idle_timeout``.
 
         Raises:
             TypeError, ValueError: an invalid argument, before anything is sent.

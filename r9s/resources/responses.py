@@ -53,7 +53,8 @@ class Responses:
             stream: stream typed events (``response.output_text.delta`` ...).
             **params: any parameter of ``ResponseParams`` (``temperature``, ``tools``, ...) and
                 the call options ``retries``, ``server_url``, ``timeout_ms``,
-                ``http_headers``, ``extra_body``.
+                ``http_headers``, ``extra_body``, ``deadline``, ``first_event_timeout``,
+                ``idle_timeout``.
 
         Raises:
             TypeError, ValueError: an invalid argument, before anything is sent.

@@ -52,7 +52,8 @@ class Fault:
     """One misbehaviour (or a combination) applied to one request.
 
     Every field is optional; ``Fault()`` changes nothing.  Counts ("after N content chunks")
-    refer to the content-carrying stream events (one per token piece); a count larger than
+    refer to the content-carrying stream events (one per token piece; 0 fires before the
+    first event of all, the role chunk included); a count larger than
     the stream has fires after the last content chunk.
     """
 

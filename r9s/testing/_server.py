@@ -431,7 +431,7 @@ class FakeServer:
         with self._lock:
             self._requests.append(recorded)
 
-        extra = [("x-request-id", f"req_{ident}"), ("server", "r9s-testing")]
+        extra = [("x-request-id", f"req_{ident}"), ("server", "r9s-testing"), *_rate_limits(ident)]
         head_only = request.method == "HEAD"
         keep = request.keep_alive and not self._closing.is_set()
         header = request.headers.get("x-r9s-fault")
@@ -613,7 +613,11 @@ class FakeServer:
             crlf=fault.crlf, big_event=fault.big_event, invalid_json=fault.invalid_json
         )
         for kind, data in events:
-            if trigger is not None and (kind == POST or (kind == CONTENT and sent >= trigger[0])):
+            # A count of 0 fires before the first event of all (the role chunk included), so
+            # a stream can fail before the client saw anything.
+            if trigger is not None and (
+                kind == POST or ((kind == CONTENT or first) and sent >= trigger[0])
+            ):
                 return self._break_stream(out, stream, trigger[1], fault, keep)
             if not first and delay is not None and self._closing.wait(delay):
                 return False
@@ -707,3 +711,16 @@ def _fault_body(fault: Fault) -> tuple[bytes, str | None]:
     default = ("server_error" if status >= 500 else "invalid_request_error", None, title)
     type_, code, message = _FAULT_ERRORS.get(status, default)
     return error_body(message, type_, None, code), "application/json"
+
+
+def _rate_limits(ident: int) -> list[tuple[str, str]]:
+    """``x-ratelimit-*`` headers as OpenAI-compatible gateways send them (the remaining
+    request count goes down by one per request, from 10,000)."""
+    return [
+        ("x-ratelimit-limit-requests", "10000"),
+        ("x-ratelimit-remaining-requests", str(max(0, 10000 - ident))),
+        ("x-ratelimit-reset-requests", "6ms"),
+        ("x-ratelimit-limit-tokens", "2000000"),
+        ("x-ratelimit-remaining-tokens", "1999000"),
+        ("x-ratelimit-reset-tokens", "1m2.5s"),
+    ]

@@ -188,7 +188,10 @@ async def test_pool_timeout_is_a_clear_error(server: FakeServer) -> None:
         retry_config=None,
         timeout_ms=300,
     ) as c:
-        held = await c.chat.create_async(model="m", messages=MSGS, stream=True, max_tokens=50)
+        # A stream the server holds open (stalled after 2 chunks) keeps the one connection.
+        held = await c.chat.create_async(
+            model="m", messages=MSGS, stream=True, http_headers={"X-R9S-Fault": "stall_after=2"}
+        )
         async with held:
             with pytest.raises(errors.RequestTimeoutError, match="pool"):
                 await c.chat.create_async(model="m", messages=MSGS)
