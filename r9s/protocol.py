@@ -19,7 +19,9 @@ client you already have (requests, httpx, aiohttp, a test harness)::
         if dec.done: break             # [DONE]
     dec.end()                           # at a clean end of body
 
-and ask ``protocol.retry_delay(...)`` whether and how long to wait after a failure.
+and ask ``protocol.retry_delay(...)`` whether and how long to wait after a failure (or let a
+``Lifecycle`` run the whole attempt loop's decisions: hooks, logs, limits, retries, as r9s's
+own drivers do).  ``rate_limits_of(headers)`` parses the ``x-ratelimit-*`` headers.
 Operations: ``"chat.create"``, ``"completions.create"``, ``"responses.create"``.
 """
 
@@ -31,6 +33,8 @@ from typing import Any
 from r9s._core.classify import error_for_status, finish
 from r9s._core.decoding import ACCEPT_ENCODING, ContentDecoder
 from r9s._core.headers import Headers, HeadersLike
+from r9s._core.lifecycle import Hooks, Lifecycle, Limits, RequestContext, StreamClock
+from r9s._core.meta import RateLimits, ResponseInfo, parse_duration, rate_limits_of
 from r9s._core.operations import (
     DEFAULT_SERVER_URL,
     NOT_GIVEN,
@@ -59,19 +63,28 @@ __all__ = [
     "Call",
     "ContentDecoder",
     "Headers",
+    "Hooks",
+    "Lifecycle",
+    "Limits",
     "NotGiven",
     "Operation",
+    "RateLimits",
     "RawResponse",
     "Request",
+    "RequestContext",
+    "ResponseInfo",
     "SSEDecoder",
     "ServerSentEvent",
+    "StreamClock",
     "StreamDecoder",
     "Timeout",
     "build_call",
     "build_request",
     "error_for_status",
+    "parse_duration",
     "parse_response",
     "parse_retry_after",
+    "rate_limits_of",
     "retry_delay",
     "stream_decoder",
 ]
