@@ -7,12 +7,18 @@ that is never translated: it propagates untouched, after the connection it inter
 
 How it is built:
 
-- **One connection, one h11 state machine.**  A request is one ``send`` of the whole head and
-  body, then reads of at most 64 KiB until h11 yields the ``Response``; the body is handed over
-  one h11 ``Data`` event per ``read_chunk`` (content coding untouched: decoding is the core's
-  job).  Each wait has its own deadline (``anyio.CancelScope``): connect, write, read, pool.
-- **A connection is reused only when h11 says so**: after ``EndOfMessage`` with both sides
-  ``DONE`` it goes back to the pool (``start_next_cycle``).  A response closed early, an error, a
+- **h11 for the heads, the body read raw.**  A request is one ``send`` of the whole head and
+  body, then reads of at most 64 KiB until h11 yields the ``Response``.  The body is then read
+  around h11, starting with the bytes it holds past the head (``trailing_data``): a chunked body
+  through the core's ``ChunkedDecoder``, a Content-Length body by counting, any other to EOF.
+  Each ``read_chunk`` returns everything received so far (h11 would make one ``Data`` event per
+  HTTP chunk, and servers streaming events send one chunk per event).  Content coding is left
+  untouched: decoding is the core's job.  Each wait has its own deadline
+  (``anyio.CancelScope``): connect, write, read, pool.
+- **A connection is reused only when its response allows it**: read to its very end, no byte
+  past that end, and keep-alive on both sides (h11's ``our_state`` is ``DONE``, not
+  ``MUST_CLOSE``, once the head arrived).  It then goes back to the pool with a fresh h11 state
+  machine for the next cycle.  A response closed early, an error, a
   timeout or a cancellation closes the connection instead; it is never handed to the next request.
   Closing is shielded from cancellation and bounded by ``_CLOSE_TIMEOUT`` (httpcore's
   ``_response_closed`` is the model), so ``aclose`` works while the caller is being cancelled.
@@ -55,6 +61,7 @@ import anyio.abc
 import h11
 from anyio.streams.tls import TLSStream
 
+from r9s._core.chunked import ChunkedDecoder, ChunkedError, IncompleteChunkedBody
 from r9s._core.headers import Headers
 from r9s._core.request import Request, Timeout
 from r9s.errors import IncompleteResponseError, NoResponseError, R9SError, RequestTimeoutError
@@ -460,6 +467,11 @@ class PoolStats:
 class H11Response:
     """A response whose status and headers arrived; the body is read with ``read_chunk``.
 
+    h11 parsed the head; the body is read here, straight from the socket: a chunked body through
+    the core's ``ChunkedDecoder``, a ``Content-Length`` body by counting, any other up to EOF.
+    (h11 would make one ``Data`` event per HTTP chunk, and a server streaming server-sent events
+    sends one chunk per event.)
+
     Attributes:
         status_code: the HTTP status.
         headers: the response headers, names in the case the server sent.
@@ -468,7 +480,12 @@ class H11Response:
     """
 
     def __init__(
-        self, transport: H11Transport, conn: _Connection, head: h11.Response, timeout: Timeout
+        self,
+        transport: H11Transport,
+        conn: _Connection,
+        head: h11.Response,
+        timeout: Timeout,
+        method: bytes,
     ) -> None:
         self.status_code: int = head.status_code
         self.headers: Headers = Headers(
@@ -481,9 +498,22 @@ class H11Response:
         self._where = conn.where
         self._read_timeout = timeout.read
         self._received = 0
-        self._eof = False
         self._done = False
-        self._next: Any = None  # an h11 event taken while joining Data, handled next call
+        # The body bytes h11 received with the head, and whether EOF came with them too.
+        self._pending, self._eof = conn.h11.trailing_data
+        # h11 says DONE (not MUST_CLOSE) when neither side asked to close and both speak 1.1.
+        self._keep_alive = conn.h11.our_state is h11.DONE
+        self._decoder: ChunkedDecoder | None = None
+        #: Body bytes still to come for a Content-Length body (0 for one with no body at
+        #: all), ``None`` for a body that ends with the connection or a chunked one.
+        self._left: int | None = None
+        framing = _body_framing(method, head)
+        if isinstance(framing, int):
+            self._left = framing
+        elif framing == "chunked":
+            self._decoder = ChunkedDecoder()
+        else:
+            self._keep_alive = False
 
     def __repr__(self) -> str:
         return f"<H11Response [{self.status_code}]>"
@@ -495,9 +525,10 @@ class H11Response:
         await self.aclose()
 
     async def read_chunk(self, timeout: float | None = None) -> bytes:
-        """The next piece of the body, as the network delivered it; ``b""`` once it ended.
+        """The next piece of the body, as soon as some bytes are available; ``b""`` once it ended.
 
-        When the body ends, the connection goes back to the pool (if it can be reused).
+        Everything already received is returned at once, joined.  When the body ends, the
+        connection goes back to the pool (if it can be reused).
 
         Args:
             timeout: seconds to wait for bytes during this call, instead of ``timeout.read``.
@@ -515,58 +546,56 @@ class H11Response:
                 return b""
             raise NoResponseError(f"the response from {self._where} was closed before its end")
         seconds = self._read_timeout if timeout is None else timeout
+        decoder = self._decoder
         try:
+            if self._left == 0:  # no body at all (204, 304, HEAD, Content-Length: 0)
+                await self._finish(conn, not self._pending)
+                return b""
             while True:
-                event = self._next
-                if event is None:
-                    event = conn.h11.next_event()
+                if self._pending:
+                    data, self._pending = self._pending, b""
+                elif self._eof:
+                    data = b""
                 else:
-                    self._next = None
-                    if isinstance(event, BaseException):
-                        raise event
-                if event is h11.NEED_DATA:
+                    if decoder is not None and decoder.error is not None:
+                        raise decoder.error  # found after the bytes returned last time
                     data = await _receive(conn, seconds, "reading the body")
-                    if not data:
-                        self._eof = True
-                    conn.h11.receive_data(data)
-                elif isinstance(event, h11.Data):
-                    # Join every Data event h11 already holds: a server that sends one HTTP
-                    # chunk per SSE event would otherwise cost one call per event here and in
-                    # the decoder.  Whatever ends the run is kept for the next call.
-                    parts = [event.data]
-                    while True:
-                        try:
-                            more = conn.h11.next_event()
-                        except h11.RemoteProtocolError as exc:  # raised by the next call, so
-                            self._next = exc  # the data before the bad bytes is not lost
-                            break
-                        if not isinstance(more, h11.Data):
-                            if more is not h11.NEED_DATA:
-                                self._next = more
-                            break
-                        parts.append(more.data)
-                    data = b"".join(parts)
-                    if data:
-                        self._received += len(data)
-                        return data
-                elif isinstance(event, h11.EndOfMessage):
-                    self._conn = None
-                    self._done = True
-                    await self._transport._finished(conn)
+                if not data:
+                    self._eof = True
+                    if decoder is not None:
+                        decoder.end()  # raises: the body had not ended
+                    if self._left is not None:  # a Content-Length body cut short
+                        raise IncompleteResponseError(self._incomplete_message())
+                    await self._finish(conn, False)  # a body delimited by the connection's end
                     return b""
+                if decoder is not None:
+                    body = decoder.feed(data)
+                    if decoder.done:
+                        await self._finish(conn, not decoder.surplus)
                 else:
-                    raise NoResponseError(
-                        f"{self._where} sent something unexpected ({type(event).__name__})"
-                    )
+                    left = self._left
+                    if left is None:
+                        body = data
+                    elif len(data) < left:
+                        body = data
+                        self._left = left - len(data)
+                    else:  # bytes past the declared length: the connection is not reusable
+                        body = data[:left] if len(data) > left else data
+                        self._left = 0
+                        await self._finish(conn, len(data) == left)
+                if body:
+                    self._received += len(body)
+                    return body
+                if self._done:
+                    return b""
         except BaseException as exc:
-            self._conn = None
-            await self._transport._discard(conn)
-            if isinstance(exc, h11.RemoteProtocolError):
-                if self._eof:
-                    raise IncompleteResponseError(self._incomplete_message()) from exc
-                raise NoResponseError(
-                    f"{self._where} sent a malformed body ({_h11_reason(exc)})"
-                ) from exc
+            if self._conn is not None:
+                self._conn = None
+                await self._transport._discard(conn)
+            if isinstance(exc, IncompleteChunkedBody):
+                raise IncompleteResponseError(self._incomplete_message()) from exc
+            if isinstance(exc, ChunkedError):
+                raise NoResponseError(f"{self._where} sent a malformed body ({exc})") from exc
             if isinstance(exc, _NETWORK_ERRORS):
                 raise NoResponseError(
                     f"reading the body from {self._where} failed after {self._received} bytes: "
@@ -574,19 +603,22 @@ class H11Response:
                 ) from exc
             raise
 
+    async def _finish(self, conn: _Connection, reusable: bool) -> None:
+        """The body ended: pool the connection (when ``reusable`` and keep-alive) or close it."""
+        self._conn = None
+        self._done = True
+        await self._transport._finished(conn, reusable and self._keep_alive)
+
     def _incomplete_message(self) -> str:
-        length = self.headers.get("content-length")
-        if length is not None and length.strip().isdigit():
+        if self._left is not None:
             return (
-                f"{self._where} closed the connection after {self._received} of {int(length)} "
-                "body bytes (Content-Length)"
+                f"{self._where} closed the connection after {self._received} of "
+                f"{self._received + self._left} body bytes (Content-Length)"
             )
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            return (
-                f"{self._where} closed the connection after {self._received} body bytes, "
-                "before the last chunk of the chunked body"
-            )
-        return f"{self._where} closed the connection after {self._received} body bytes"
+        return (
+            f"{self._where} closed the connection after {self._received} body bytes, "
+            "before the last chunk of the chunked body"
+        )
 
     async def aclose(self) -> None:
         """Release the connection: back to the pool if the body was read to its end, else closed.
@@ -596,15 +628,10 @@ class H11Response:
         conn = self._conn
         if conn is None:
             return
-        self._conn = None
-        try:  # a body that already ended (e.g. 204, or Content-Length: 0) keeps the connection
-            event = conn.h11.next_event()
-        except h11.ProtocolError:
-            event = None
-        if isinstance(event, h11.EndOfMessage):
-            self._done = True
-            await self._transport._finished(conn)
+        if self._left == 0:  # a body that ended at once (204, HEAD, Content-Length: 0)
+            await self._finish(conn, not self._pending)
         else:
+            self._conn = None
             await self._transport._discard(conn)
 
     def abort(self) -> None:
@@ -618,6 +645,26 @@ class H11Response:
             return
         self._conn = None
         self._transport._abort(conn)
+
+
+def _body_framing(method: bytes, head: h11.Response) -> int | str:
+    """How the body of ``head`` (the answer to ``method``) ends (RFC 9112 section 6.3).
+
+    Returns:
+        ``"chunked"``, ``"close"`` (at EOF), or the body's length in bytes.  h11 has already
+        refused a Transfer-Encoding other than ``chunked`` and a bad or conflicting
+        Content-Length.
+    """
+    status = head.status_code
+    if status in (204, 304) or method == b"HEAD" or (method == b"CONNECT" and status < 300):
+        return 0
+    length: int | str = "close"
+    for name, value in head.headers:  # names in lower case
+        if name == b"transfer-encoding":
+            return "chunked"  # it wins over Content-Length
+        if name == b"content-length":
+            length = int(value)
+    return length
 
 
 async def _receive(conn: _Connection, seconds: float | None, during: str) -> bytes:
@@ -748,7 +795,7 @@ class H11Transport:
             except BaseException:
                 await self._discard(conn)
                 raise
-            return H11Response(self, conn, answer, timeout)
+            return H11Response(self, conn, answer, timeout, head.method)
 
     async def aclose(self) -> None:
         """Close every idle connection of the current event loop and of loops that have ended.
@@ -867,15 +914,17 @@ class H11Transport:
             f"max_connections={self._max_connections})"
         )
 
-    async def _finished(self, conn: _Connection) -> None:
-        """The response on ``conn`` was read to its end: pool the connection, or close it."""
-        h = conn.h11
+    async def _finished(self, conn: _Connection, reusable: bool) -> None:
+        """The response on ``conn`` was read to its end: pool the connection, or close it.
+
+        ``reusable``: the response allowed keep-alive and no byte arrived past its end (that
+        would be read as the next request's answer).  A pooled connection gets a fresh h11
+        state machine: the body was read around the old one, which still waits for it.
+        """
         if conn.closed:
             return
-        # Bytes already received past this response (a server that answered a request not
-        # yet sent, or garbage) would be read as the next request's answer: never reuse then.
-        if h.our_state is h11.DONE and h.their_state is h11.DONE and not h.trailing_data[0]:
-            h.start_next_cycle()
+        if reusable:
+            conn.h11 = h11.Connection(our_role=h11.CLIENT)
             with self._lock:
                 pool = conn.pool
                 if (

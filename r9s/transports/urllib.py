@@ -4,7 +4,7 @@ Why ``http.client`` and not ``urllib.request``: ``urlopen`` opens a new TCP (and
 for every request, follows redirects, adds headers of its own and reads the proxy settings through
 ``urllib.request.getproxies``.  An SDK that streams completions needs the opposite on each count,
 so this module keeps ``http.client`` for what it does well (writing the request, parsing the
-status line and headers, removing chunked / Content-Length framing) and adds what it lacks:
+status line and headers) and adds what it lacks:
 
 - **A keep-alive pool.**  Idle connections are kept per origin (and per proxy), last in first out,
   at most ``max_idle_per_origin`` each, for at most ``keepalive_expiry`` seconds.  A connection goes
@@ -16,10 +16,16 @@ status line and headers, removing chunked / Content-Length framing) and adds wha
   reuse before any response byte arrived (broken pipe, reset, "remote end closed connection
   without response") makes the request go again, once, on a fresh connection.  A fresh connection
   is never retried here: retrying is the driver's decision.
-- **Framing checks.**  ``HTTPResponse.read1`` returns ``b""`` when a Content-Length body ends early,
-  so the remaining length is checked here and a short body raises ``IncompleteResponseError``;
-  losing data is never silent.  Content coding (gzip) is left alone, and no ``Accept-Encoding`` is
-  added: the request headers carry what the core wants.
+- **Framing checks.**  A body with a length or chunked framing is read raw from the socket's
+  reader and framed here: a Content-Length body is counted (a short one raises
+  ``IncompleteResponseError``, where ``HTTPResponse.read1`` would return ``b""``; bytes past
+  its end are seen and the connection is not reused), a chunked body goes through the core's
+  strict ``ChunkedDecoder`` (``http.client`` would return one HTTP chunk per read, and servers
+  streaming events send one chunk per event; it also accepts sizes like ``-5``).  Losing data
+  is never silent.  Content coding (gzip) is left alone, and no ``Accept-Encoding`` is added:
+  the request headers carry what the core wants.
+- **One send per request.**  The head and a bytes body go out in one ``send`` (``http.client``
+  alone makes two).
 - **Timeouts.**  ``connect`` covers TCP connect, the proxy CONNECT and the TLS handshake; ``write``
   covers sending the request; ``read`` covers each wait for bytes.  ``read_chunk(timeout=...)``
   overrides the read timeout for one read (the stream drain after ``[DONE]``).  ``pool`` does not
@@ -47,8 +53,9 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Union
+from typing import TYPE_CHECKING, Any, Final, Union
 
+from r9s._core.chunked import ChunkedDecoder, ChunkedError, IncompleteChunkedBody
 from r9s._core.headers import Headers
 from r9s._core.request import Request, Timeout
 from r9s.errors import IncompleteResponseError, NoResponseError, RequestTimeoutError
@@ -70,6 +77,36 @@ _BAD_VALUE_CHARS: Final = re.compile(r"[\r\n\x00]")
 
 _Key = tuple[Origin, Union[Proxy, None]]
 _Conn = http.client.HTTPConnection
+
+
+_stdlib_send_output = http.client.HTTPConnection._send_output  # type: ignore[attr-defined]
+
+
+def _send_output(
+    self: http.client.HTTPConnection, message_body: Any = None, encode_chunked: bool = False
+) -> None:
+    """Send the buffered request head and a bytes body in one ``send``.
+
+    ``http.client`` (through Python 3.13 at least) sends the head, then the body, in two
+    ``sendall`` calls: two system calls and two TCP segments per request.  Any other body
+    (none, a file, an iterable, chunked encoding) goes the standard way.
+    """
+    buffer = getattr(self, "_buffer", None)
+    if type(message_body) is bytes and not encode_chunked and type(buffer) is list:
+        buffer.extend((b"", message_body))  # the blank line ending the head, then the body
+        data = b"\r\n".join(buffer)
+        del buffer[:]
+        self.send(data)
+    else:
+        _stdlib_send_output(self, message_body, encode_chunked)
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    _send_output = _send_output
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    _send_output = _send_output
 
 
 class _StaleConnection(Exception):
@@ -108,14 +145,18 @@ class UrllibResponse:
         self._conn = conn
         self._sock = sock
         self._response = response
-        if response.chunked:
-            _check_chunk_sizes(response)
         self._read_timeout = read_timeout
         self._where = where
         #: The declared length (Content-Length, or 0 for HEAD / 204 / 304), ``None`` otherwise.
-        self._expected = None if response.chunked else response.length
+        self._expected: int | None = response.length
+        #: Removes the chunked coding; http.client's own chunk reader is not used (see read_chunk).
+        self._decoder: ChunkedDecoder | None = None
+        if response.chunked and response.length != 0:
+            self._decoder = ChunkedDecoder()
+            self._expected = None
         self._received = 0
         self._done = self._expected == 0
+        self._surplus = False  # bytes arrived after the body's end: the connection is not reused
         self._closed = False
 
     def read_chunk(self, timeout: float | None = None) -> bytes:
@@ -129,8 +170,8 @@ class UrllibResponse:
             IncompleteResponseError: the connection ended (or was reset) before the body's
                 declared end.
             RequestTimeoutError: no bytes within the timeout; the connection is closed.
-            NoResponseError: the connection failed otherwise, or the response was already
-                closed before its end.
+            NoResponseError: the connection failed otherwise, the chunked framing was
+                malformed, or the response was already closed before its end.
         """
         if self._done:
             return b""
@@ -141,10 +182,16 @@ class UrllibResponse:
         if timeout is not None:
             timeout = max(timeout, 0.001)  # 0 would make the socket non-blocking
         seconds = self._read_timeout if timeout is None else timeout
+        decoder = self._decoder
         try:
             if timeout is not None:
                 self._sock.settimeout(timeout)
-            data = self._response.read1(_READ_SIZE)
+            if decoder is not None:
+                data = self._read_chunked(decoder)
+            elif self._expected is not None:
+                data = self._read_counted()
+            else:
+                data = self._response.read1(_READ_SIZE)
             if timeout is not None:
                 self._sock.settimeout(self._read_timeout)
         except TimeoutError as exc:
@@ -152,12 +199,15 @@ class UrllibResponse:
             raise RequestTimeoutError(
                 f"no data from {self._where} for {_secs(seconds)} (read timeout)"
             ) from exc
-        except http.client.IncompleteRead as exc:
+        except IncompleteChunkedBody as exc:
             self._abort()
             raise IncompleteResponseError(
                 f"the chunked body from {self._where} ended without its last chunk "
                 f"(after {self._received} bytes)"
             ) from exc
+        except ChunkedError as exc:
+            self._abort()
+            raise NoResponseError(f"malformed body from {self._where}: {exc}") from exc
         except ConnectionError as exc:
             self._abort()
             raise IncompleteResponseError(
@@ -177,17 +227,65 @@ class UrllibResponse:
             raise
         if data:
             self._received += len(data)
-            if self._expected is not None and self._response.length == 0:
-                self._done = True
             return data
-        if self._expected is not None:  # read1 returns b"" on an early EOF, without raising
+        if decoder is not None:  # the last chunk came with no body bytes before it
+            return b""
+        if self._expected is not None:  # EOF before the declared length
             self._abort()
             raise IncompleteResponseError(
                 f"the body from {self._where} ended after {self._received} of "
                 f"{self._expected} bytes (Content-Length)"
             )
-        self._done = True  # the last chunk, or EOF for a body delimited by the connection's end
+        self._done = True  # EOF for a body delimited by the connection's end
         return b""
+
+    def _read_counted(self) -> bytes:
+        """Body bytes of a Content-Length body (``b""`` at an early EOF), read raw.
+
+        ``HTTPResponse.read1`` never reads past the declared length, so bytes a server sent
+        beyond it would stay unseen in the reader's buffer; read raw, they are seen, and the
+        connection is not reused.  Sets ``_done`` once the declared length was read.
+        """
+        fp = self._response.fp
+        if fp is None:
+            raise OSError("the response was closed")
+        assert self._expected is not None
+        left = self._expected - self._received
+        data = fp.read1(_READ_SIZE)
+        if len(data) >= left:
+            self._done = True
+            if len(data) > left:
+                self._surplus = True
+                data = data[:left]
+        return data
+
+    def _read_chunked(self, decoder: ChunkedDecoder) -> bytes:
+        """Body bytes of a chunked body, read raw from the socket's buffered reader.
+
+        ``HTTPResponse.read1`` would return one HTTP chunk per call, after several method calls
+        of its own; servers streaming events send one chunk per event.  Reading the raw bytes
+        (what ``read1`` on the reader holds, or one ``recv``) returns every chunk received.
+        Sets ``_done`` once the last chunk and the trailers were read.
+
+        Raises:
+            ChunkedError: malformed framing (``IncompleteChunkedBody`` at an early EOF).
+        """
+        fp = self._response.fp
+        if fp is None:
+            raise OSError("the response was closed")
+        while True:
+            if decoder.error is not None:  # found after the bytes returned last time
+                raise decoder.error
+            raw = fp.read1(_READ_SIZE)
+            if not raw:
+                decoder.end()  # raises: the body had not ended
+            data = decoder.feed(raw)
+            if decoder.done:
+                self._done = True
+                self._surplus = bool(decoder.surplus)
+                return data
+            if data:
+                return data
 
     def close(self) -> None:
         """Release the connection: back to the pool if the body was read to its end, else closed.
@@ -198,7 +296,9 @@ class UrllibResponse:
             return
         self._closed = True
         conn, sock = self._conn, self._sock
-        reusable = self._done and not self._response.will_close and conn.sock is sock
+        reusable = (
+            self._done and not self._surplus and not self._response.will_close and conn.sock is sock
+        )
         try:
             self._response.close()
         finally:
@@ -388,22 +488,20 @@ class UrllibTransport:
         conn: _Conn
         if proxy is None:
             if origin.scheme == "https":
-                conn = http.client.HTTPSConnection(
+                conn = _HTTPSConnection(
                     host, origin.port, timeout=timeout.connect, context=self._tls()
                 )
             else:
-                conn = http.client.HTTPConnection(host, origin.port, timeout=timeout.connect)
+                conn = _HTTPConnection(host, origin.port, timeout=timeout.connect)
         else:
             proxy_host = _ascii_host(proxy.origin.host)
             if origin.scheme == "https" or proxy.origin.scheme == "https":
                 # TLS to the target through a CONNECT tunnel, or (http target) to the proxy.
-                conn = http.client.HTTPSConnection(
+                conn = _HTTPSConnection(
                     proxy_host, proxy.origin.port, timeout=timeout.connect, context=self._tls()
                 )
             else:
-                conn = http.client.HTTPConnection(
-                    proxy_host, proxy.origin.port, timeout=timeout.connect
-                )
+                conn = _HTTPConnection(proxy_host, proxy.origin.port, timeout=timeout.connect)
             if origin.scheme == "https":
                 tunnel_headers = (
                     {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
@@ -505,21 +603,6 @@ class UrllibTransport:
 #: Largest response head accepted (status line and header fields), as h11 bounds it too;
 #: http.client alone allows 100 fields of 64 KiB each.
 MAX_HEAD_SIZE = 64 * 1024
-
-
-def _check_chunk_sizes(response: http.client.HTTPResponse) -> None:
-    """Make ``response`` refuse a negative chunk size, which http.client accepts (``int(x, 16)``)
-    and then answers by reading until the read timeout.  Wraps its private size reader, on
-    this one response object only."""
-    read_size = response._read_next_chunk_size  # type: ignore[attr-defined]
-
-    def checked() -> int:
-        size = int(read_size())
-        if size < 0:
-            raise http.client.HTTPException(f"invalid chunk size {size}")
-        return size
-
-    response._read_next_chunk_size = checked  # type: ignore[attr-defined]
 
 
 def _check_head(response: http.client.HTTPResponse, where: str) -> None:

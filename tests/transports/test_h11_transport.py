@@ -909,3 +909,161 @@ def test_transport_outside_a_loop_is_inert() -> None:
     assert t.stats.connections_opened == 0
     with pytest.raises(ValueError):
         H11Transport(max_connections=0)
+
+
+# --- the body read around h11 (chunked coding by the core's ChunkedDecoder) -----------------
+
+
+async def read_pieces(resp: AsyncResponse) -> list[bytes]:
+    pieces: list[bytes] = []
+    for _ in range(100_000):
+        piece = await resp.read_chunk()
+        if not piece:
+            return pieces
+        pieces.append(piece)
+    raise AssertionError("body never ended")
+
+
+async def test_chunks_already_received_come_as_one_piece(transport: H11Transport) -> None:
+    events = [b"data: %d\n\n" % i for i in range(500)]
+
+    def script(conn: ServerConn) -> None:
+        while conn.recv_request() is not None:
+            conn.send(CHUNKED_HEAD + chunked(*events))  # one send: 500 chunks, about 9 KB
+
+    with ScriptedServer(script) as srv:
+        for _ in range(2):
+            with anyio.fail_after(5):
+                resp = await transport.handle_async_request(req(srv.url()), T)
+                try:
+                    pieces = await read_pieces(resp)
+                finally:
+                    await resp.aclose()
+            assert b"".join(pieces) == b"".join(events)
+            assert len(pieces) < 20  # not one per HTTP chunk
+        assert srv.connection_count == 1
+        assert transport.stats.reused == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        CHUNKED_HEAD + chunked(b"abc") + b"HTTP/1.1 200 OK\r\n",
+        response(b"abc") + b"junk",
+        CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + chunked(b"abc"),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+    ],
+    ids=["chunked-surplus", "content-length-surplus", "connection-close", "http-1.0"],
+)
+async def test_a_connection_is_not_reused_after(transport: H11Transport, answer: bytes) -> None:
+    def script(conn: ServerConn) -> None:
+        if conn.recv_request() is not None:
+            conn.send(answer)
+            conn.wait_closed()
+
+    with ScriptedServer(script) as srv:
+        for _ in range(2):
+            assert await fetch(transport, srv.url()) == (200, b"abc")
+        assert srv.connection_count == 2
+        assert transport.stats.idle == 0 and transport.stats.in_use == 0
+        assert transport.stats.stale_retries == 0
+
+
+async def test_trailers_and_extensions_keep_the_connection(transport: H11Transport) -> None:
+    body = b'3;ext=1\r\nabc\r\n2 ; q="x"\r\nde\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n'
+
+    def script(conn: ServerConn) -> None:
+        while conn.recv_request() is not None:
+            conn.send(CHUNKED_HEAD + body)
+
+    with ScriptedServer(script) as srv:
+        for _ in range(3):
+            assert await fetch(transport, srv.url()) == (200, b"abcde")
+        assert srv.connection_count == 1
+
+
+@pytest.mark.parametrize("method", ["HEAD", "POST"])
+async def test_no_body_needs_no_read(transport: H11Transport, method: str) -> None:
+    # A HEAD answer announces the body it does not send; a 304 has none either.
+    answer = (
+        CHUNKED_HEAD
+        if method == "HEAD"
+        else b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"
+    )
+
+    def script(conn: ServerConn) -> None:
+        while conn.recv_request() is not None:
+            conn.send(answer)
+
+    with ScriptedServer(script) as srv:
+        for _ in range(3):
+            with anyio.fail_after(5):
+                resp = await transport.handle_async_request(
+                    req(srv.url(), body=b"", method=method), T
+                )
+                try:
+                    assert await resp.read_chunk() == b""
+                    assert await resp.read_chunk() == b""
+                finally:
+                    await resp.aclose()
+        assert srv.connection_count == 1
+
+
+async def test_body_delimited_by_close(transport: H11Transport) -> None:
+    def script(conn: ServerConn) -> None:
+        conn.recv_request()
+        conn.send(b"HTTP/1.1 200 OK\r\n\r\nuntil")
+        conn.send(b" the end")
+        conn.close()
+
+    with ScriptedServer(script) as srv:
+        assert await fetch(transport, srv.url()) == (200, b"until the end")
+        assert transport.stats.idle == 0 and transport.stats.in_use == 0
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"zz\r\n", b"-5\r\n", b"0x5\r\n", b"5\n", b"1" * 17 + b"\r\n", b"5;" + b"e" * 2000],
+    ids=["not-hex", "negative", "0x", "bare-lf", "17-digits", "size-line-2k"],
+)
+async def test_malformed_chunked_framing(transport: H11Transport, framing: bytes) -> None:
+    def script(conn: ServerConn) -> None:
+        conn.recv_request()
+        conn.send(CHUNKED_HEAD + chunked(b"good", last=False) + framing + b"hello\r\n0\r\n\r\n")
+        conn.wait_closed()
+
+    with ScriptedServer(script) as srv, anyio.fail_after(5):
+        resp = await transport.handle_async_request(req(srv.url()), T)
+        try:
+            assert await resp.read_chunk() == b"good"  # the bytes before the bad ones first
+            with pytest.raises(NoResponseError) as info:
+                await resp.read_chunk()
+        finally:
+            await resp.aclose()
+    assert "malformed body" in str(info.value)
+    assert not isinstance(info.value, (IncompleteResponseError, RequestTimeoutError))
+    assert transport.stats.in_use == 0 and transport.stats.idle == 0
+
+
+async def test_chunk_data_without_its_crlf(transport: H11Transport) -> None:
+    def script(conn: ServerConn) -> None:
+        conn.recv_request()
+        conn.send(CHUNKED_HEAD + b"5\r\nhelloXX0\r\n\r\n")
+        conn.wait_closed()
+
+    with ScriptedServer(script) as srv, pytest.raises(NoResponseError, match="CRLF"):
+        await fetch(transport, srv.url())
+
+
+@pytest.mark.parametrize("cut", [1, 4, 9, 12, 15])
+async def test_truncated_at_any_point_of_the_framing(transport: H11Transport, cut: int) -> None:
+    wire = chunked(b"abc", b"defg")  # 3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n
+
+    def script(conn: ServerConn) -> None:
+        conn.recv_request()
+        conn.send(CHUNKED_HEAD + wire[:cut])
+        conn.close()
+
+    with ScriptedServer(script) as srv, pytest.raises(IncompleteResponseError, match="last chunk"):
+        await fetch(transport, srv.url())
+    assert transport.stats.in_use == 0

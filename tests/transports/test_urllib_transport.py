@@ -941,3 +941,127 @@ print(r.status_code, body.decode(), loaded)
         )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "200 hello []"
+
+
+# -- the chunked coding, decoded by the core's ChunkedDecoder ----------------------------------
+
+
+def read_pieces(resp: SyncResponse) -> list[bytes]:
+    pieces = []
+    for _ in range(100_000):
+        piece = resp.read_chunk()
+        if not piece:
+            return pieces
+        pieces.append(piece)
+    raise AssertionError("body never ended")
+
+
+def test_chunks_already_received_come_as_one_piece(transport: UrllibTransport) -> None:
+    events = [b"data: %d\n\n" % i for i in range(500)]
+    with start_server(keepalive(lambda r: chunked(events))) as srv:  # one sendall, about 9 KB
+        for _ in range(2):
+            with transport.handle_request(req(srv.url()), T) as r:
+                pieces = read_pieces(r)
+            assert b"".join(pieces) == b"".join(events)
+            assert len(pieces) < 20  # not one per HTTP chunk
+        assert srv.connections == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        chunked([b"abc"]) + b"HTTP/1.1 200 OK\r\n",
+        response(b"abc") + b"junk",
+        chunked([b"abc"], headers=[("Connection", "close")]),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+    ],
+    ids=["chunked-surplus", "content-length-surplus", "connection-close", "http-1.0"],
+)
+def test_a_connection_is_not_reused_after(transport: UrllibTransport, answer: bytes) -> None:
+    with start_server(keepalive(lambda r: answer)) as srv:
+        for _ in range(2):
+            assert fetch(transport, srv.url())[::2] == (200, b"abc")
+        assert srv.connections == 2
+
+
+def test_trailers_and_extensions_keep_the_connection(transport: UrllibTransport) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    body = b'3;ext=1\r\nabc\r\n2 ; q="x"\r\nde\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n'
+    with start_server(keepalive(lambda r: head + body)) as srv:
+        for _ in range(3):
+            assert fetch(transport, srv.url())[2] == b"abcde"
+        assert srv.connections == 1
+
+
+def test_head_of_a_chunked_answer_has_no_body(transport: UrllibTransport) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with start_server(keepalive(lambda r: head)) as srv:
+        for _ in range(3):
+            assert fetch(transport, srv.url(), method="HEAD", body=b"")[2] == b""
+        assert srv.connections == 1
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"zz\r\n", b"-5\r\n", b"0x5\r\n", b"5\n", b"1" * 17 + b"\r\n", b"5;" + b"e" * 2000],
+    ids=["not-hex", "negative", "0x", "bare-lf", "17-digits", "size-line-2k"],
+)
+def test_malformed_chunked_framing(transport: UrllibTransport, framing: bytes) -> None:
+    go = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        RequestReader(conn).read_request()
+        conn.sendall(chunked([b"good"], end=False) + framing + b"hello\r\n0\r\n\r\n")
+        go.wait(WAIT)
+
+    with start_server(handler, release=[go]) as srv:
+        with transport.handle_request(req(srv.url()), T) as r:
+            assert r.read_chunk() == b"good"  # the bytes before the bad ones first
+            with pytest.raises(NoResponseError) as ei:
+                r.read_chunk()
+        go.set()
+    assert "malformed body" in str(ei.value)
+    assert not isinstance(ei.value, (IncompleteResponseError, RequestTimeoutError))
+
+
+def test_chunk_data_without_its_crlf(transport: UrllibTransport) -> None:
+    def handler(conn: socket.socket) -> None:
+        RequestReader(conn).read_request()
+        conn.sendall(chunked([], end=False) + b"5\r\nhelloXX0\r\n\r\n")
+
+    with start_server(handler) as srv, pytest.raises(NoResponseError, match="CRLF"):
+        fetch(transport, srv.url())
+
+
+@pytest.mark.parametrize("cut", [1, 4, 9, 12, 15])
+def test_truncated_at_any_point_of_the_framing(transport: UrllibTransport, cut: int) -> None:
+    wire = chunked([b"abc", b"defg"], end=True).split(b"\r\n\r\n", 1)[1]
+
+    def handler(conn: socket.socket) -> None:
+        RequestReader(conn).read_request()
+        conn.sendall(chunked([], end=False) + wire[:cut])
+
+    with start_server(handler) as srv, pytest.raises(IncompleteResponseError) as ei:
+        fetch(transport, srv.url())
+    assert "without its last chunk" in str(ei.value)
+
+
+class _RecordingSocket:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+
+
+@pytest.mark.parametrize("body", [b'{"model": "m"}', b""])
+def test_head_and_body_go_out_in_one_send(body: bytes) -> None:
+    from r9s.transports.urllib import _HTTPConnection
+
+    conn = _HTTPConnection("127.0.0.1", 9)
+    sock = _RecordingSocket()
+    conn.sock = sock
+    conn.putrequest("POST", "/v1/x", skip_host=True, skip_accept_encoding=True)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body or None)
+    assert sock.sent == [b"POST /v1/x HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)]
