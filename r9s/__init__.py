@@ -11,6 +11,8 @@ on first use), and ``R9S``, ``errors``, ``models`` are loaded when first touched
 
 from __future__ import annotations
 
+import sys
+
 from r9s._version import USER_AGENT, __version__
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~7 ms
@@ -66,9 +68,8 @@ def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'r9s' has no attribute {name!r}")
-    import importlib
-
-    module = importlib.import_module(target[0])
+    __import__(target[0])  # importlib itself would add an import
+    module = sys.modules[target[0]]
     value = module if target[1] is None else getattr(module, target[1])
     globals()[name] = value
     return value

@@ -8,8 +8,8 @@ be used from several threads, and from successive event loops (asyncio or trio).
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
@@ -25,7 +25,7 @@ from r9s._core.operations import (
     Operation,
     prepare,
 )
-from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE
+from r9s._core.request import DEFAULT_MAX_EVENT_SIZE
 from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class R9S:
         self._async = async_client
         self._own_sync = client is None
         self._own_async = async_client is None
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading.Lock, without importing threading
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> R9S:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import zlib
 
+from r9s._core.request import ACCEPT_ENCODING
 from r9s.errors import ResponseValidationError
 
 __all__ = ["ACCEPT_ENCODING", "ContentDecoder", "DEFAULT_MAX_BODY_SIZE"]
-
-#: What r9s asks for: the codings the standard library can decode.
-ACCEPT_ENCODING = "gzip, deflate"
 
 #: Largest non-streamed body (after decompression): 64 MiB.  A chat completion is kilobytes;
 #: this bounds what a misbehaving server (or a bomb) can make the client hold.

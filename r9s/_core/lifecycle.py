@@ -38,13 +38,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from r9s._core.headers import Headers
-from r9s._core.meta import ResponseInfo
 from r9s._core.request import Request, Timeout
 from r9s._core.retry import retry_delay
 from r9s.errors import NoResponseError, R9SError, RequestTimeoutError
 
 if TYPE_CHECKING:
     import logging
+
+    from r9s._core.meta import ResponseInfo
 
 _DEBUG = 10  # logging.DEBUG, without importing logging for every client
 
@@ -145,7 +146,7 @@ class RequestContext:
 #: ``hook(ctx)``: runs before each attempt is sent; may call ``ctx.set_header``.
 BeforeRequest = Callable[[RequestContext], object]
 #: ``hook(ctx, info)``: runs when a response head arrives, whatever its status.
-AfterResponse = Callable[[RequestContext, ResponseInfo], object]
+AfterResponse = Callable[[RequestContext, "ResponseInfo"], object]
 #: ``hook(ctx, error, retry_in)``: runs after each failed attempt (``retry_in`` seconds until
 #: the next one, ``None`` when the error is about to be raised) and for an error that ends a
 #: stream after its first event (``retry_in`` ``None``).
@@ -383,6 +384,8 @@ class Lifecycle:
 
     def responded(self, status: int, hdrs: Headers, now: float) -> ResponseInfo:
         """A response head arrived: log it, run the ``after_response`` hooks."""
+        from r9s._core.meta import ResponseInfo  # not needed to build a client: loaded here
+
         info = ResponseInfo(status, hdrs, elapsed=now - self._sent, attempt=self.attempt)
         log = self._log
         if log.isEnabledFor(_DEBUG):

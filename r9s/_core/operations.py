@@ -11,15 +11,12 @@ the published SDK (send an explicit JSON ``null`` with ``extra_body={"name": Non
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from r9s._core.decoding import ACCEPT_ENCODING
 from r9s._core.headers import Headers, HeadersLike
 from r9s._core.lifecycle import Limits
-from r9s._core.request import Request, Timeout
-from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE
+from r9s._core.request import ACCEPT_ENCODING, DEFAULT_MAX_EVENT_SIZE, Request, Timeout
 from r9s._version import USER_AGENT
 from r9s.models._base import Model
 from r9s.models.chat import ChatCompletion, ChatCompletionChunk
@@ -276,11 +273,20 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"a request parameter holds a {type(obj).__name__}, which is not JSON")
 
 
+_encode: Callable[[Any], str] | None = None  # made on first use: json is not needed to import
+
+
 def encode_body(body: Mapping[str, Any]) -> bytes:
+    global _encode
+    encode = _encode
+    if encode is None:
+        import json
+
+        encode = _encode = json.JSONEncoder(
+            separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_default
+        ).encode
     try:
-        return json.dumps(
-            body, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_default
-        ).encode("utf-8")
+        return encode(body).encode("utf-8")
     except ValueError as exc:  # NaN / infinity
         raise ValueError(f"a request parameter is not valid JSON: {exc}") from None
 

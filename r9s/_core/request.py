@@ -15,6 +15,18 @@ from r9s._core.headers import Headers
 __all__ = ["DEFAULT_TIMEOUT", "RawResponse", "Request", "Timeout"]
 
 
+#: Largest event (sum of its data lines) or unterminated line a stream accepts by default:
+#: 8 MiB.  A chat chunk is a few hundred bytes; a Responses ``response.completed`` event repeats
+#: the whole answer, which for long outputs with tool results can reach megabytes.  websockets
+#: caps a message at 1 MiB by default; we allow more because one event may carry a whole
+#: response.  (Defined here, not in ``sse.py``, so building a client does not import the SSE
+#: decoder; ``r9s._core.sse`` re-exports it.)
+DEFAULT_MAX_EVENT_SIZE = 8 * 1024 * 1024
+
+#: What r9s asks for in ``Accept-Encoding``: the codings the standard library can decode.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
 class Timeout(NamedTuple):
     """Seconds each phase may take; ``None`` waits forever (never the default).
 

@@ -24,15 +24,10 @@ raised by the next ``feed`` or ``end`` call; ``error`` shows it at once.
 
 from __future__ import annotations
 
+from r9s._core.request import DEFAULT_MAX_EVENT_SIZE
 from r9s.errors import EventTooLargeError
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
-
-#: Largest event (sum of its data lines) or unterminated line accepted: 8 MiB.  A chat chunk
-#: is a few hundred bytes; a Responses ``response.completed`` event repeats the whole answer,
-#: which for long outputs with tool results can reach megabytes.  websockets caps a message at
-#: 1 MiB by default; we allow more because one event may carry a whole response.
-DEFAULT_MAX_EVENT_SIZE = 8 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 

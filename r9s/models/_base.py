@@ -19,7 +19,6 @@ unknown field is reachable as an attribute.  (A JSON key named like a method of 
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Iterator
@@ -217,6 +216,8 @@ class Model:
         return _drop_none(data) if exclude_none else data
 
     def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:
+        import json
+
         return json.dumps(self.model_dump(**kwargs), indent=indent, ensure_ascii=False)
 
     def get(self, name: str, default: Any = None) -> Any:
