@@ -34,16 +34,7 @@ async def execute_async(
     """
     import anyio
 
-    life = Lifecycle(
-        operation=call.op.name,
-        request=call.request,
-        timeout=call.timeout,
-        retry=call.retry,
-        limits=call.limits,
-        hooks=hooks,
-        log=log,
-        now=time.monotonic(),
-    )
+    life = Lifecycle.of(call, hooks, log, time.monotonic())
     while True:
         try:
             return await _attempt(transport, call, life)

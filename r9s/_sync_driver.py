@@ -30,16 +30,7 @@ def execute(
     Raises:
         R9SError: the final attempt's error.
     """
-    life = Lifecycle(
-        operation=call.op.name,
-        request=call.request,
-        timeout=call.timeout,
-        retry=call.retry,
-        limits=call.limits,
-        hooks=hooks,
-        log=log,
-        now=time.monotonic(),
-    )
+    life = Lifecycle.of(call, hooks, log, time.monotonic())
     while True:
         try:
             return _attempt(transport, call, life)

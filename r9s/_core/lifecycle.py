@@ -41,11 +41,13 @@ from r9s._core.headers import Headers
 from r9s._core.request import Request, Timeout
 from r9s._core.retry import retry_delay
 from r9s.errors import NoResponseError, R9SError, RequestTimeoutError
+from r9s.utils.retries import RetryConfig
 
 if TYPE_CHECKING:
     import logging
 
     from r9s._core.meta import ResponseInfo
+    from r9s._core.operations import Call
 
 _DEBUG = 10  # logging.DEBUG, without importing logging for every client
 
@@ -306,7 +308,7 @@ class Lifecycle:
         operation: str,
         request: Request,
         timeout: Timeout,
-        retry: object,
+        retry: RetryConfig | None,
         limits: Limits | None,
         hooks: Hooks | None,
         log: logging.Logger,
@@ -324,6 +326,20 @@ class Lifecycle:
         self._sent = now
         self.attempt = 0
         self._ctx: RequestContext | None = None
+
+    @classmethod
+    def of(cls, call: Call, hooks: Hooks | None, log: logging.Logger, now: float) -> Lifecycle:
+        """The lifecycle of a prepared call (``r9s._core.operations.Call``)."""
+        return cls(
+            operation=call.op.name,
+            request=call.request,
+            timeout=call.timeout,
+            retry=call.retry,
+            limits=call.limits,
+            hooks=hooks,
+            log=log,
+            now=now,
+        )
 
     @property
     def context(self) -> RequestContext:
@@ -422,7 +438,7 @@ class Lifecycle:
                 explained.events_received = 0 if self.stream else None
                 err = explained
         delay = retry_delay(
-            self.call_retry,  # type: ignore[arg-type]
+            self.call_retry,
             err,
             attempt=self.attempt,
             elapsed=now - self._start,
