@@ -22,6 +22,13 @@ How it is built:
   timeout or a cancellation closes the connection instead; it is never handed to the next request.
   Closing is shielded from cancellation and bounded by ``_CLOSE_TIMEOUT`` (httpcore's
   ``_response_closed`` is the model), so ``aclose`` works while the caller is being cancelled.
+- **Early answers.**  A server may answer before it has read the whole request (a proxy's
+  ``413``, a ``401`` decided on the head) and close or stop reading, so the send fails or times
+  out.  The answer is then read (``_early_answer``, RFC 9112 section 9.6) and returned as the
+  response, on a connection never reused; with no whole head, the send failure is reported as
+  before.  asyncio closes a socket whose write failed at once, so while a large request goes
+  out the loop keeps reading (``_keep_reading``).  A reset may discard what the server sent on
+  some systems (not Linux); that stays a ``NoResponseError``.
 - **A pooled connection the server closed while idle** is noticed before reuse (the socket polls
   readable) or, in a race, when its next request sees EOF or a reset before any response byte:
   the request is then sent once more, on a fresh connection.
@@ -73,6 +80,12 @@ __all__ = ["H11Response", "H11Transport", "PoolStats"]
 _READ_SIZE: Final = 64 * 1024
 #: Longest a close may take; closing a socket is local, so this only bounds a stuck peer.
 _CLOSE_TIMEOUT: Final = 1.0
+#: Longest wait (seconds) for an early answer once sending the request failed; never longer
+#: than the read timeout.  The answer, if any, was sent before the failure.
+_EARLY_ANSWER_WAIT: Final = 1.0
+#: A request larger than this may not fit the socket buffers at once: while it is sent, the
+#: asyncio loop keeps reading, so that a server's early answer survives a failed write.
+_WATCH_SIZE: Final = 64 * 1024
 #: Request fields that belong to the transport and are never copied from the request.
 _OWN_FIELDS: Final = frozenset({"host", "content-length", "transfer-encoding"})
 #: What a network failure looks like once it reaches us (``ssl.SSLError`` is an ``OSError``).
@@ -486,6 +499,8 @@ class H11Response:
         head: h11.Response,
         timeout: Timeout,
         method: bytes,
+        *,
+        reusable: bool = True,
     ) -> None:
         self.status_code: int = head.status_code
         self.headers: Headers = Headers(
@@ -502,7 +517,8 @@ class H11Response:
         # The body bytes h11 received with the head, and whether EOF came with them too.
         self._pending, self._eof = conn.h11.trailing_data
         # h11 says DONE (not MUST_CLOSE) when neither side asked to close and both speak 1.1.
-        self._keep_alive = conn.h11.our_state is h11.DONE
+        # ``reusable`` is False for an early answer: the request was not sent whole.
+        self._keep_alive = reusable and conn.h11.our_state is h11.DONE
         self._decoder: ChunkedDecoder | None = None
         #: Body bytes still to come for a Content-Length body (0 for one with no body at
         #: all), ``None`` for a body that ends with the connection or a chunked one.
@@ -783,7 +799,7 @@ class H11Transport:
         while True:
             conn = await self._acquire(pool, key, timeout, fresh=fresh)
             try:
-                answer = await self._exchange(conn, head, request.body, timeout)
+                answer, sent = await self._exchange(conn, head, request.body, timeout)
             except _StaleConnection as exc:
                 await self._discard(conn)
                 if fresh:  # cannot happen: a fresh connection is never stale
@@ -795,7 +811,7 @@ class H11Transport:
             except BaseException:
                 await self._discard(conn)
                 raise
-            return H11Response(self, conn, answer, timeout, head.method)
+            return H11Response(self, conn, answer, timeout, head.method, reusable=sent)
 
     async def aclose(self) -> None:
         """Close every idle connection of the current event loop and of loops that have ended.
@@ -1040,8 +1056,13 @@ class H11Transport:
 
     async def _exchange(
         self, conn: _Connection, head: h11.Request, body: bytes, timeout: Timeout
-    ) -> h11.Response:
+    ) -> tuple[h11.Response, bool]:
         """Send the request on ``conn`` and read the response head.
+
+        Returns:
+            The response head, and whether the request went out whole.  When sending failed
+            but the server had already answered (an early ``413`` or ``401``), that answer
+            is returned with ``False``: the connection is never reused.
 
         Raises:
             _StaleConnection: a reused connection failed before any response byte.
@@ -1058,21 +1079,37 @@ class H11Transport:
         if body:
             data += h.send(h11.Data(data=body)) or b""
         data += h.send(h11.EndOfMessage()) or b""
+        failure: BaseException | None = None
+        # A large body may take a while to go out, and the server may answer and close before
+        # it has (RFC 9112 section 9.6).  asyncio closes the socket as soon as a write fails,
+        # discarding what it has not read yet, so the answer is read while the body is sent.
+        watch = len(data) > _WATCH_SIZE and _keep_reading(conn.stream, True)
         try:
             with _deadline(timeout.write):
                 await conn.stream.send(data)
                 data = b""
             if data:
-                raise RequestTimeoutError(
+                failure = RequestTimeoutError(
                     f"write timeout: could not send the request to {conn.where} "
                     f"within {timeout.write} s"
                 )
         except _NETWORK_ERRORS as exc:
-            if reused:
-                raise _StaleConnection(f"sending failed: {_reason(exc)}") from exc
+            failure = exc
+        finally:
+            if watch:
+                _keep_reading(conn.stream, False)
+        if failure is not None:
+            stale = reused and not isinstance(failure, R9SError)
+            early = await _early_answer(conn, timeout.read)
+            if early is not None and not (stale and early.status_code == 408):
+                return early, False
+            if isinstance(failure, R9SError):
+                raise failure
+            if stale:  # no answer, or a 408: the server had given up on the idle connection
+                raise _StaleConnection(f"sending failed: {_reason(failure)}") from failure
             raise NoResponseError(
-                f"sending the request to {conn.where} failed: {_reason(exc)}"
-            ) from exc
+                f"sending the request to {conn.where} failed: {_reason(failure)}"
+            ) from failure
 
         received = 0
         while True:
@@ -1100,10 +1137,72 @@ class H11Transport:
                     f"reading the response from {conn.where} failed: {_reason(exc)}"
                 ) from exc
             if isinstance(event, h11.Response):
-                return event
+                return event, True
             if isinstance(event, h11.InformationalResponse):
                 continue  # 100 Continue and friends
             raise NoResponseError(f"{conn.where} sent no response ({type(event).__name__})")
+
+
+async def _early_answer(conn: _Connection, read_timeout: float | None) -> h11.Response | None:
+    """The response head a server sent before sending the request to it failed, if any.
+
+    A server may answer while the body is still coming (a ``413`` from a proxy, a ``401``
+    decided on the head alone) and then close, or stop reading: sending then fails with a
+    broken pipe or a reset, or times out.  What the server sent first is still there to read:
+    in the kernel's receive buffer (Linux keeps it even after a reset; some systems discard it
+    on a reset, and then nothing is found) or, on asyncio, already read (``_keep_reading``).
+    Waits at most ``min(read_timeout, _EARLY_ANSWER_WAIT)`` in all; h11 bounds the head's size.
+
+    Returns:
+        The final response head, or ``None`` when no valid one arrived in time.
+    """
+    h = conn.h11
+    wait = _EARLY_ANSWER_WAIT if read_timeout is None else min(read_timeout, _EARLY_ANSWER_WAIT)
+    with _deadline(wait):
+        try:
+            while True:
+                event = h.next_event()
+                if event is h11.NEED_DATA:
+                    try:
+                        chunk = await conn.stream.receive(_READ_SIZE)
+                    except anyio.EndOfStream:
+                        chunk = b""
+                    h.receive_data(chunk)  # b"": the end of the stream, said to h11
+                elif isinstance(event, h11.Response):
+                    return event
+                elif not isinstance(event, h11.InformationalResponse):
+                    return None  # ConnectionClosed: nothing, or nothing more
+        except _NETWORK_ERRORS:
+            return None
+    return None
+
+
+def _keep_reading(stream: anyio.abc.ByteStream, on: bool) -> bool:
+    """On asyncio, let the loop read ``stream``'s socket while it is not being received from.
+
+    anyio pauses reading on an asyncio socket between ``receive`` calls, and asyncio closes the
+    socket as soon as a write fails, with whatever the server sent still unread in the kernel:
+    a server's early answer would be lost.  While reading is on, the loop stores what arrives
+    (anyio's ``receive`` returns it first).  A trio socket stays open after a failed send, so
+    there is nothing to do there.
+
+    Returns:
+        Whether reading could be switched (asyncio); ``False`` otherwise.
+    """
+    inner: Any = stream
+    while isinstance(inner, TLSStream):
+        inner = inner.transport_stream
+    transport = getattr(inner, "_transport", None)  # anyio's asyncio SocketStream
+    if transport is None:
+        return False
+    try:
+        if on:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
+    except Exception:  # an unexpected transport: keep anyio's own behaviour
+        return False
+    return True
 
 
 async def _tunnel(stream: anyio.abc.ByteStream, origin: Origin, proxy: Proxy, where: str) -> None:

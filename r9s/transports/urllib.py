@@ -26,6 +26,14 @@ status line and headers) and adds what it lacks:
   the request headers carry what the core wants.
 - **One send per request.**  The head and a bytes body go out in one ``send`` (``http.client``
   alone makes two).
+- **Early answers.**  A server may answer before it has read the whole request (a proxy's
+  ``413 Payload Too Large``, a ``401`` decided on the head) and then close or stop reading; the
+  send then fails (reset, broken pipe) or times out.  The answer is then looked for in the
+  socket's receive buffer (RFC 9112 section 9.6) and, if a whole head is there, returned as the
+  response; that connection is never reused.  Otherwise the send failure is reported as before.
+  A reset may discard what the server sent on some systems (not Linux): then it stays a
+  ``NoResponseError``.  On a reused connection a ``408`` (the server gave up on the idle
+  connection) counts as stale, like no answer at all.
 - **Timeouts.**  ``connect`` covers TCP connect, the proxy CONNECT and the TLS handshake; ``write``
   covers sending the request; ``read`` covers each wait for bytes.  ``read_chunk(timeout=...)``
   overrides the read timeout for one read (the stream drain after ``[DONE]``).  ``pool`` does not
@@ -137,6 +145,7 @@ class UrllibResponse:
         response: http.client.HTTPResponse,
         read_timeout: float | None,
         where: str,
+        reusable: bool = True,
     ) -> None:
         self.status_code = response.status
         self.headers = Headers(response.getheaders())
@@ -157,6 +166,8 @@ class UrllibResponse:
         self._received = 0
         self._done = self._expected == 0
         self._surplus = False  # bytes arrived after the body's end: the connection is not reused
+        #: False for an early answer (the request was not sent whole): never reused.
+        self._reusable = reusable
         self._closed = False
 
     def read_chunk(self, timeout: float | None = None) -> bytes:
@@ -297,7 +308,11 @@ class UrllibResponse:
         self._closed = True
         conn, sock = self._conn, self._sock
         reusable = (
-            self._done and not self._surplus and not self._response.will_close and conn.sock is sock
+            self._done
+            and self._reusable
+            and not self._surplus
+            and not self._response.will_close
+            and conn.sock is sock
         )
         try:
             self._response.close()
@@ -536,13 +551,20 @@ class UrllibTransport:
             for name, value in fields:
                 conn.putheader(name, value)
             conn.endheaders(body or None)
-        except TimeoutError as exc:
+        except OSError as exc:  # TimeoutError included
+            # The server may have answered before it stopped reading (RFC 9112 section 9.6):
+            # a 413 or 401 sent while the body was still on its way, then a close.
+            early = self._early_answer(conn, sock, timeout, where)
+            if early is not None and not (reused and early.status == 408):
+                return self._response(key, conn, sock, early, timeout, where, reusable=False)
+            if early is not None:
+                early.close()
             _discard(conn, sock)
-            raise RequestTimeoutError(
-                f"sending the request to {where} took over {_secs(timeout.write)} (write timeout)"
-            ) from exc
-        except OSError as exc:
-            _discard(conn, sock)
+            if isinstance(exc, TimeoutError):
+                raise RequestTimeoutError(
+                    f"sending the request to {where} took over {_secs(timeout.write)} "
+                    "(write timeout)"
+                ) from exc
             if reused and _is_stale(exc):
                 raise _StaleConnection from exc
             raise NoResponseError(
@@ -575,14 +597,22 @@ class UrllibTransport:
             _discard(conn, sock)
             raise
 
+        return self._response(key, conn, sock, response, timeout, where)
+
+    def _response(
+        self,
+        key: _Key,
+        conn: _Conn,
+        sock: socket.socket,
+        response: http.client.HTTPResponse,
+        timeout: Timeout,
+        where: str,
+        *,
+        reusable: bool = True,
+    ) -> UrllibResponse:
+        """Check the head http.client parsed and wrap it; on any failure close the connection."""
         try:
             _check_head(response, where)
-        except BaseException:
-            response.close()
-            _discard(conn, sock)
-            raise
-
-        try:
             return UrllibResponse(
                 transport=self,
                 key=key,
@@ -591,11 +621,47 @@ class UrllibTransport:
                 response=response,
                 read_timeout=timeout.read,
                 where=where,
+                reusable=reusable,
             )
         except BaseException:
             response.close()
             _discard(conn, sock)
             raise
+
+    def _early_answer(
+        self, conn: _Conn, sock: socket.socket, timeout: Timeout, where: str
+    ) -> http.client.HTTPResponse | None:
+        """The response head a server sent before sending the request failed, if any.
+
+        A server may answer while the body is still coming (a ``413`` from a proxy, a ``401``
+        decided on the head alone) and then close, or stop reading: the client's send then
+        fails with a broken pipe or a reset, or times out.  What the server sent before that is
+        still in the socket's receive buffer (Linux keeps it even after a reset; some systems
+        discard it on a reset, and then there is nothing to read), so it is read here, waiting
+        at most ``min(read timeout, EARLY_ANSWER_WAIT)`` per read, with http.client's head
+        limits and ``MAX_HEAD_SIZE``.
+
+        Returns:
+            The parsed response (its connection must never be reused), or ``None`` when no
+            valid head could be read; the caller then reports the send failure.
+        """
+        wait = EARLY_ANSWER_WAIT if timeout.read is None else min(timeout.read, EARLY_ANSWER_WAIT)
+        try:
+            sock.settimeout(max(wait, 0.001))
+            response = conn.getresponse()
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        except BaseException:
+            _discard(conn, sock)
+            raise
+        if response.status < 200:  # http.client skips 100 Continue; other 1xx are not final
+            response.close()
+            return None
+        try:
+            sock.settimeout(timeout.read)
+        except OSError:
+            pass
+        return response
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -603,6 +669,9 @@ class UrllibTransport:
 #: Largest response head accepted (status line and header fields), as h11 bounds it too;
 #: http.client alone allows 100 fields of 64 KiB each.
 MAX_HEAD_SIZE = 64 * 1024
+#: Longest wait (seconds) for each read of an early answer once sending the request failed;
+#: never longer than the read timeout.  The answer, if any, was sent before the failure.
+EARLY_ANSWER_WAIT = 1.0
 
 
 def _check_head(response: http.client.HTTPResponse, where: str) -> None:
