@@ -1,10 +1,11 @@
 """The conformance vectors end to end: served on 127.0.0.1, read through both transports.
 
-A plain-socket server thread (``_conformance.VectorServer``) answers ``GET /<vector>/<mode>``
-with the vector's bytes as a ``200`` ``text/event-stream`` response, framed per mode: chunked,
-one chunk (one ``sendall``) per 1, 5 or 64 bytes, or one ``Content-Length`` body.  The raw body
-is read with ``UrllibTransport`` (sync) and ``H11Transport`` (async, under asyncio and trio),
-each piece fed to ``SSEDecoder`` as it arrives; the events must be the vector's.
+A scripted server thread (``ScriptedServer`` running ``answer_once``) answers
+``GET /<vector>/<mode>`` with the vector's bytes as a ``200`` ``text/event-stream`` response,
+framed per mode: chunked, one chunk (one ``sendall``) per 1, 5 or 64 bytes, or one
+``Content-Length`` body.  The raw body is read with ``UrllibTransport`` (sync) and
+``H11Transport`` (async, under asyncio and trio), each piece fed to ``SSEDecoder`` as it
+arrives; the events must be the vector's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Iterator, Sequence
 
 import anyio
 import pytest
-from _conformance import PASSED, Outcome, VectorServer, check, chunked_writes
+from _conformance import PASSED, Outcome, check, chunked_writes
+from _support.scripted_server import ScriptedServer, answer_once
 from _vectors import VECTORS, Vector
 
 from r9s._core.headers import Headers
@@ -42,13 +44,13 @@ def respond(target: str) -> Sequence[bytes]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[VectorServer]:
-    with VectorServer(respond) as s:
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer(answer_once(lambda request: respond(request.target))) as s:
         yield s
         assert not s.errors, s.errors
 
 
-def request(server: VectorServer, vector: Vector, mode: str) -> Request:
+def request(server: ScriptedServer, vector: Vector, mode: str) -> Request:
     url = server.url(f"/{VECTORS.index(vector)}/{mode}")
     return Request("GET", url, Headers({"Accept": "text/event-stream"}), stream=True)
 
@@ -69,7 +71,7 @@ def check_pieces(mode: str, pieces: list[bytes], vector: Vector, *, joins: bool 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("vector", VECTORS, ids=ids)
-def test_urllib(server: VectorServer, vector: Vector, mode: str) -> None:
+def test_urllib(server: ScriptedServer, vector: Vector, mode: str) -> None:
     dec = SSEDecoder()
     out = Outcome()
     pieces: list[bytes] = []
@@ -94,7 +96,7 @@ def test_urllib(server: VectorServer, vector: Vector, mode: str) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("vector", VECTORS, ids=ids)
-async def test_h11(server: VectorServer, vector: Vector, mode: str, anyio_backend: str) -> None:
+async def test_h11(server: ScriptedServer, vector: Vector, mode: str, anyio_backend: str) -> None:
     dec = SSEDecoder()
     out = Outcome()
     pieces: list[bytes] = []

@@ -26,16 +26,14 @@ from typing import Any
 
 import anyio
 import pytest
-from _scripted import (
+from _answers import json_answer, normal, reply_pieces, sse_answer
+from _support.scripted_server import (
     BlackHole,
-    Peer,
-    Req,
+    Conn,
+    ReceivedRequest,
     ScriptedServer,
     chunk,
-    json_answer,
-    normal,
-    reply_pieces,
-    sse_answer,
+    serve_requests,
 )
 
 from r9s import R9S, errors
@@ -56,11 +54,12 @@ STORM_RETRY = RetryConfig("backoff", BackoffStrategy(10, 50, 2, max_elapsed_time
 
 # -- scripted misbehaviours ---------------------------------------------------------------------
 #
-# Each takes the peer and the request and answers (or fails to).  The canonical answers come from
-# ``_scripted``; offsets are computed from their bytes, so they name a place, not a number.
+# Each takes the connection and the request and answers (or fails to).  The canonical answers
+# come from ``_answers``; offsets are computed from their bytes, so they name a place, not a
+# number.
 
 
-def _parts(req: Req) -> tuple[bytes, list[bytes]]:
+def _parts(req: ReceivedRequest) -> tuple[bytes, list[bytes]]:
     """The canonical answer as (head, body pieces): one piece (JSON) or one per chunk (stream)."""
     if req.stream:
         return sse_answer(req)
@@ -68,52 +67,54 @@ def _parts(req: Req) -> tuple[bytes, list[bytes]]:
     return head, [body]
 
 
-def reset_at(where: Callable[[bytes, list[bytes]], int]) -> Callable[[Peer, Req], bool]:
+def reset_at(where: Callable[[bytes, list[bytes]], int]) -> Callable[[Conn, ReceivedRequest], bool]:
     """Send the canonical answer up to ``where(head, pieces)`` bytes, then a TCP reset."""
 
-    def handler(peer: Peer, req: Req) -> bool:
+    def handler(conn: Conn, req: ReceivedRequest) -> bool:
         head, pieces = _parts(req)
         whole = head + b"".join(pieces)
-        peer.send(whole[: where(head, pieces)])
-        peer.reset()
+        conn.send(whole[: where(head, pieces)])
+        conn.reset(settle=0.05)
         return False
 
     return handler
 
 
-def drip(peer: Peer, req: Req) -> bool:
+def drip(conn: Conn, req: ReceivedRequest) -> bool:
     head, pieces = _parts(req)
-    return peer.drip(head + b"".join(pieces))
+    return conn.drip(head + b"".join(pieces))
 
 
-def stall_at(where: Callable[[bytes, list[bytes]], int]) -> Callable[[Peer, Req], bool]:
+def stall_at(where: Callable[[bytes, list[bytes]], int]) -> Callable[[Conn, ReceivedRequest], bool]:
     """Send up to ``where`` bytes, then go silent (the client's read timeout must fire)."""
 
-    def handler(peer: Peer, req: Req) -> bool:
+    def handler(conn: Conn, req: ReceivedRequest) -> bool:
         head, pieces = _parts(req)
-        peer.send((head + b"".join(pieces))[: where(head, pieces)])
-        peer.hold(10.0)
+        conn.send((head + b"".join(pieces))[: where(head, pieces)])
+        conn.hold(10.0)
         return False
 
     return handler
 
 
-def raw(data: bytes | Callable[[Req], bytes]) -> Callable[[Peer, Req], bool]:
+def raw(
+    data: bytes | Callable[[ReceivedRequest], bytes],
+) -> Callable[[Conn, ReceivedRequest], bool]:
     """Send exactly ``data``, then keep the connection open and silent, as a keep-alive server
     would: a client that misreads the framing then waits for bytes that never come."""
 
-    def handler(peer: Peer, req: Req) -> bool:
-        peer.send(data(req) if callable(data) else data)
-        peer.hold(10.0)
+    def handler(conn: Conn, req: ReceivedRequest) -> bool:
+        conn.send(data(req) if callable(data) else data)
+        conn.hold(10.0)
         return False
 
     return handler
 
 
-def _json_with_head_lines(lines: bytes) -> Callable[[Req], bytes]:
+def _json_with_head_lines(lines: bytes) -> Callable[[ReceivedRequest], bytes]:
     """A canonical JSON answer whose head carries ``lines`` (CRLF-terminated) before the rest."""
 
-    def build(req: Req) -> bytes:
+    def build(req: ReceivedRequest) -> bytes:
         head, body = json_answer(req)
         status, _, rest = head.partition(b"\r\n")
         return status + b"\r\n" + lines + rest + body
@@ -121,8 +122,8 @@ def _json_with_head_lines(lines: bytes) -> Callable[[Req], bytes]:
     return build
 
 
-def _chunked_json(size_line: bytes) -> Callable[[Req], bytes]:
-    def build(req: Req) -> bytes:
+def _chunked_json(size_line: bytes) -> Callable[[ReceivedRequest], bytes]:
+    def build(req: ReceivedRequest) -> bytes:
         _, body = json_answer(req)
         return (
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -132,45 +133,45 @@ def _chunked_json(size_line: bytes) -> Callable[[Req], bytes]:
     return build
 
 
-def _stream_then(tail: Callable[[list[bytes]], bytes]) -> Callable[[Req], bytes]:
+def _stream_then(tail: Callable[[list[bytes]], bytes]) -> Callable[[ReceivedRequest], bytes]:
     """The canonical stream's head and first two events, then ``tail(pieces)`` instead of the rest."""
 
-    def build(req: Req) -> bytes:
+    def build(req: ReceivedRequest) -> bytes:
         head, pieces = sse_answer(req)
         return head + pieces[0] + pieces[1] + tail(pieces)
 
     return build
 
 
-def gzip_garbage(peer: Peer, req: Req) -> bool:
+def gzip_garbage(conn: Conn, req: ReceivedRequest) -> bool:
     body = b"\x1f\x8b\x08\x00 this is not a gzip member at all"
     head = (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body)
     )
-    return peer.send(head + body)
+    return conn.send(head + body)
 
 
-def interim_then_answer(peer: Peer, req: Req) -> bool:
+def interim_then_answer(conn: Conn, req: ReceivedRequest) -> bool:
     head, pieces = _parts(req)
-    return peer.send(b"HTTP/1.1 100 Continue\r\n\r\n" + head + b"".join(pieces))
+    return conn.send(b"HTTP/1.1 100 Continue\r\n\r\n" + head + b"".join(pieces))
 
 
-def close_mid_keepalive(peer: Peer, req: Req) -> bool:
+def close_mid_keepalive(conn: Conn, req: ReceivedRequest) -> bool:
     """Answer in full, announcing ``Connection: close``, and close."""
     if req.stream:
         head, pieces = sse_answer(req, extra="Connection: close\r\n")
     else:
         head, body = json_answer(req, extra="Connection: close\r\n")
         pieces = [body]
-    peer.send(head + b"".join(pieces))
+    conn.send(head + b"".join(pieces))
     return False
 
 
-def silent_close(peer: Peer, req: Req) -> bool:
+def silent_close(conn: Conn, req: ReceivedRequest) -> bool:
     """Answer in full as if keeping the connection, then close it (an idle-timeout race)."""
-    normal(peer, req)
-    peer.hold(0.05)
+    normal(conn, req)
+    conn.hold(0.05)
     return False
 
 
@@ -183,7 +184,7 @@ def _padding(fields: int, total: int) -> bytes:
     return b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * size) for i in range(fields))
 
 
-SCENARIOS: dict[str, Callable[[Peer, Req], bool]] = {
+SCENARIOS: dict[str, Callable[[Conn, ReceivedRequest], bool]] = {
     # resets at places across the answer (non-streamed: status line, head, body) ...
     "reset-before-status": reset_at(lambda h, p: 0),
     "reset-in-status-line": reset_at(lambda h, p: 7),
@@ -235,12 +236,12 @@ SCENARIOS: dict[str, Callable[[Peer, Req], bool]] = {
 }
 
 
-def dispatch(peer: Peer, req: Req) -> bool:
+def dispatch(conn: Conn, req: ReceivedRequest) -> bool:
     """The scripted server's handler: the scenario the request names, else a normal answer."""
-    name = req.headers.get("x-scenario")
+    name = req.header("x-scenario")
     if name is None:
-        return normal(peer, req)
-    return SCENARIOS[name](peer, req)
+        return normal(conn, req)
+    return SCENARIOS[name](conn, req)
 
 
 # -- the table ------------------------------------------------------------------------------
@@ -278,9 +279,9 @@ class Servers:
     blackhole: BlackHole
 
     def url(self, target: str) -> str:
-        return {"scripted": self.scripted, "fake": self.fake, "blackhole": self.blackhole}[
-            target
-        ].url
+        if target == "fake":
+            return self.fake.url
+        return {"scripted": self.scripted, "blackhole": self.blackhole}[target].url("/v1")
 
 
 def attempts(servers: Servers, tag: str) -> int:
@@ -478,7 +479,7 @@ def blackhole() -> Iterator[BlackHole]:
 
 @pytest.fixture
 def servers(fake: FakeServer, blackhole: BlackHole) -> Iterator[Servers]:
-    with ScriptedServer(dispatch) as scripted:
+    with ScriptedServer(serve_requests(dispatch)) as scripted:
         yield Servers(scripted, fake, blackhole)
 
 

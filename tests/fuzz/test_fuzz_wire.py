@@ -1,6 +1,6 @@
 """Transports fed arbitrary bytes after a valid status line and headers, on 127.0.0.1.
 
-A raw server thread (``_raw_server.py``) answers with ``200`` headers declaring
+A scripted server thread (``answer_once``) answers with ``200`` headers declaring
 ``Transfer-Encoding: chunked`` or a random ``Content-Length``, then hypothesis-generated body
 bytes (random, or a valid chunked body cut short or with a byte changed), then closes.  Reading
 to the end must finish within the 0.5 s read timeout with ``b""`` or one of
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
-from _raw_server import RawServer
+from _support.scripted_server import ScriptedServer, answer_once
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,12 +33,14 @@ T = Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
 #: An example must end well within this (the read timeout plus slack for a loaded machine).
 BOUND = 3.0
 MAX_READS = 10_000
+#: How long a held connection stays open after its answer (unless the client closes it).
+HOLD = 2.0
 ALLOWED = (NoResponseError, ResponseValidationError)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[RawServer]:
-    with RawServer() as s:
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer(answer_once(b"")) as s:
         yield s
 
 
@@ -106,14 +108,15 @@ def judge(case: Case, received: bytes, error: R9SError | None, elapsed: float) -
             assert isinstance(error, IncompleteResponseError)
 
 
-def request(server: RawServer) -> Request:
-    return Request("GET", server.url, Headers({"Accept": "text/event-stream"}), stream=True)
+def request(server: ScriptedServer) -> Request:
+    url = server.url("/v1/chat/completions")
+    return Request("GET", url, Headers({"Accept": "text/event-stream"}), stream=True)
 
 
 @settings(max_examples=50, deadline=None)
 @given(case=cases())
-def test_urllib_ends_cleanly_or_with_no_response_error(server: RawServer, case: Case) -> None:
-    server.answer = answer(case[0], case[1])
+def test_urllib_ends_cleanly_or_with_no_response_error(server: ScriptedServer, case: Case) -> None:
+    server.script = answer_once(answer(case[0], case[1]))
     received, error = b"", None
     start = time.monotonic()
     with UrllibTransport(trust_env=False) as transport:
@@ -134,8 +137,8 @@ def test_urllib_ends_cleanly_or_with_no_response_error(server: RawServer, case: 
 
 @settings(max_examples=50, deadline=None)
 @given(case=cases())
-def test_h11_ends_cleanly_or_with_no_response_error(server: RawServer, case: Case) -> None:
-    server.answer = answer(case[0], case[1])
+def test_h11_ends_cleanly_or_with_no_response_error(server: ScriptedServer, case: Case) -> None:
+    server.script = answer_once(answer(case[0], case[1]))
 
     async def read() -> tuple[bytes, R9SError | None]:
         received, error = b"", None
@@ -161,40 +164,35 @@ def test_h11_ends_cleanly_or_with_no_response_error(server: RawServer, case: Cas
     judge(case, received, error, time.monotonic() - start)
 
 
-def test_a_stalled_body_times_out_within_the_read_timeout(server: RawServer) -> None:
+def test_a_stalled_body_times_out_within_the_read_timeout(server: ScriptedServer) -> None:
     # The one wait the fuzz above never reaches (its server always closes): bytes stop coming
     # but the connection stays open.  Both transports give up after the 0.5 s read timeout.
-    server.answer = answer(b"Content-Length: 10", b"12345")
-    server.hold = True
-    try:
-        for run in ("urllib", "h11"):
-            start = time.monotonic()
-            if run == "urllib":
-                with UrllibTransport(trust_env=False) as transport:
-                    with pytest.raises(NoResponseError, match="read timeout"):
-                        with transport.handle_request(request(server), T) as resp:
-                            for _ in range(10):
-                                resp.read_chunk()
-            else:
-
-                async def read() -> None:
-                    async with H11Transport(trust_env=False) as transport:
-                        resp = await transport.handle_async_request(request(server), T)
-                        async with resp:
-                            for _ in range(10):
-                                await resp.read_chunk()
-
+    server.script = answer_once(answer(b"Content-Length: 10", b"12345"), hold=HOLD)
+    for run in ("urllib", "h11"):
+        start = time.monotonic()
+        if run == "urllib":
+            with UrllibTransport(trust_env=False) as transport:
                 with pytest.raises(NoResponseError, match="read timeout"):
-                    anyio.run(read, backend="asyncio")
-            assert time.monotonic() - start < BOUND
-    finally:
-        server.hold = False
+                    with transport.handle_request(request(server), T) as resp:
+                        for _ in range(10):
+                            resp.read_chunk()
+        else:
+
+            async def read() -> None:
+                async with H11Transport(trust_env=False) as transport:
+                    resp = await transport.handle_async_request(request(server), T)
+                    async with resp:
+                        for _ in range(10):
+                            await resp.read_chunk()
+
+            with pytest.raises(NoResponseError, match="read timeout"):
+                anyio.run(read, backend="asyncio")
+        assert time.monotonic() - start < BOUND
 
 
-def test_h11_never_reuses_a_connection_with_surplus_bytes(server: RawServer) -> None:
+def test_h11_never_reuses_a_connection_with_surplus_bytes(server: ScriptedServer) -> None:
     surplus = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!"
-    server.answer = answer(b"Content-Length: 2", b"ok" + surplus)
-    server.hold = True
+    server.script = answer_once(answer(b"Content-Length: 2", b"ok" + surplus), hold=HOLD)
 
     async def two_requests() -> list[bytes]:
         bodies = []
@@ -209,7 +207,4 @@ def test_h11_never_reuses_a_connection_with_surplus_bytes(server: RawServer) -> 
                     bodies.append(body)
         return bodies
 
-    try:
-        assert anyio.run(two_requests, backend="asyncio") == [b"ok", b"ok"]
-    finally:
-        server.hold = False
+    assert anyio.run(two_requests, backend="asyncio") == [b"ok", b"ok"]

@@ -15,16 +15,21 @@ import base64
 import json
 import logging
 import os
-import ssl
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
 import pytest
-from _mini_server import MiniServer, Received, http_response
 from _procs import TLSFiles, free_port
+from _support.scripted_server import (
+    Conn,
+    ReceivedRequest,
+    ScriptedServer,
+    keepalive,
+    response,
+    server_context,
+)
 
 from r9s import R9S, errors, protocol
 from r9s.testing import FakeServer
@@ -124,56 +129,68 @@ def fake() -> Iterator[FakeServer]:
         yield server
 
 
-def _echo_key_401(req: Received, stop: threading.Event) -> bytes:
-    token = req.headers.get("authorization", "").partition(" ")[2]
+def _echo_key_401(req: ReceivedRequest) -> bytes:
+    token = (req.header("authorization") or "").partition(" ")[2]
     body = {
         "error": {"message": f"Incorrect API key provided: {token}.", "code": "invalid_api_key"}
     }
-    return http_response(401, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return response(
+        json.dumps(body).encode(), status=401, headers={"Content-Type": "application/json"}
+    )
 
 
-def _echo_key_401_text(req: Received, stop: threading.Event) -> bytes:
-    auth = req.headers.get("authorization", "")
-    return http_response(401, f"denied: {auth}\n".encode(), {"Content-Type": "text/plain"})
+def _echo_key_401_text(req: ReceivedRequest) -> bytes:
+    auth = req.header("authorization") or ""
+    return response(
+        f"denied: {auth}\n".encode(), status=401, headers={"Content-Type": "text/plain"}
+    )
 
 
-def _echo_key_in_param(req: Received, stop: threading.Event) -> bytes:
-    token = req.headers.get("authorization", "").partition(" ")[2]
+def _echo_key_in_param(req: ReceivedRequest) -> bytes:
+    token = (req.header("authorization") or "").partition(" ")[2]
     body = {"error": {"message": "Bad request.", "param": token, "echo": {"auth": token}}}
-    return http_response(400, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return response(
+        json.dumps(body).encode(), status=400, headers={"Content-Type": "application/json"}
+    )
 
 
-def _echo_key_503(req: Received, stop: threading.Event) -> bytes:
-    auth = req.headers.get("authorization", "")
-    return http_response(503, f"<html>overloaded ({auth})</html>".encode(), {"Retry-After": "0"})
+def _echo_key_503(req: ReceivedRequest) -> bytes:
+    auth = req.header("authorization") or ""
+    return response(
+        f"<html>overloaded ({auth})</html>".encode(), status=503, headers={"Retry-After": "0"}
+    )
 
 
-def _echo_key_in_stream(req: Received, stop: threading.Event) -> bytes:
-    token = req.headers.get("authorization", "").partition(" ")[2]
+def _echo_key_in_stream(req: ReceivedRequest) -> bytes:
+    token = (req.header("authorization") or "").partition(" ")[2]
     first = {"choices": [{"index": 0, "delta": {"content": "Hel"}}]}
     error = {"error": {"message": f"key {token} was revoked", "code": 401}}
     body = f"data: {json.dumps(first)}\n\ndata: {json.dumps(error)}\n\n".encode()
-    return http_response(200, body, {"Content-Type": "text/event-stream"})
+    return response(body, status=200, headers={"Content-Type": "text/event-stream"})
 
 
-def _stall(req: Received, stop: threading.Event) -> None:
-    stop.wait(10)
-    return None
+def _stall(conn: Conn) -> None:
+    conn.read_request()
+    conn.hold(10)
 
 
 LEAK_SCENARIOS: dict[str, tuple[Any, dict[str, Any], type | None]] = {
-    # name: (handler, or None for FakeServer; call kwargs; expected error class or None)
+    # name: (script, or None for FakeServer; call kwargs; expected error class or None)
     "success": (None, {}, None),
     "success-stream": (None, {"stream": True}, None),
-    "401-json-echoes-key": (_echo_key_401, {}, errors.AuthenticationError),
-    "401-text-echoes-key": (_echo_key_401_text, {}, errors.AuthenticationError),
-    "400-key-in-params": (_echo_key_in_param, {}, errors.BadRequestError),
+    "401-json-echoes-key": (keepalive(_echo_key_401), {}, errors.AuthenticationError),
+    "401-text-echoes-key": (keepalive(_echo_key_401_text), {}, errors.AuthenticationError),
+    "400-key-in-params": (keepalive(_echo_key_in_param), {}, errors.BadRequestError),
     "503-echoes-key-with-retries": (
-        _echo_key_503,
+        keepalive(_echo_key_503),
         {"retries": FAST_RETRY},
         errors.ServiceUnavailableError,
     ),
-    "stream-error-echoes-key": (_echo_key_in_stream, {"stream": True}, errors.AuthenticationError),
+    "stream-error-echoes-key": (
+        keepalive(_echo_key_in_stream),
+        {"stream": True},
+        errors.AuthenticationError,
+    ),
     "timeout-with-retries": (
         _stall,
         {"timeout_ms": 200, "retries": FAST_RETRY},
@@ -191,15 +208,15 @@ LEAK_SCENARIOS: dict[str, tuple[Any, dict[str, Any], type | None]] = {
 def test_api_key_never_shows(
     scenario: str, runtime: str, fake: FakeServer, logs: list[str]
 ) -> None:
-    handler, kwargs, expected = LEAK_SCENARIOS[scenario]
-    server: MiniServer | None = None
-    if handler is None:
+    script, kwargs, expected = LEAK_SCENARIOS[scenario]
+    server: ScriptedServer | None = None
+    if script is None:
         url = fake.url
-    elif handler == "refused":
+    elif script == "refused":
         url = f"http://127.0.0.1:{free_port()}/v1"
     else:
-        server = MiniServer(handler)
-        url = server.url
+        server = ScriptedServer(script)
+        url = server.url("/v1")
     try:
         c, result = run(
             runtime,
@@ -224,10 +241,12 @@ def test_api_key_never_shows(
     assert any(" r9s " in line for line in logs)  # r9s did log: request lines or retries
 
 
-def _json_200_error_echoes_key(req: Received, stop: threading.Event) -> bytes:
-    token = req.headers.get("authorization", "").partition(" ")[2]
+def _json_200_error_echoes_key(req: ReceivedRequest) -> bytes:
+    token = (req.header("authorization") or "").partition(" ")[2]
     body = {"error": {"message": f"key {token} was revoked", "type": "authentication_error"}}
-    return http_response(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return response(
+        json.dumps(body).encode(), status=200, headers={"Content-Type": "application/json"}
+    )
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -242,10 +261,10 @@ def _json_200_error_echoes_key(req: Received, stop: threading.Event) -> bytes:
 )
 def test_error_data_never_holds_the_key(handler: Any, stream: bool, runtime: str) -> None:
     """``err.data``, the decoded error body, is as clean as ``err.body`` and ``str(err)``."""
-    with MiniServer(handler) as server:
+    with ScriptedServer(keepalive(handler)) as server:
         _, err = run(
             runtime,
-            lambda: R9S(api_key=KEY, server_url=server.url, retry_config=None),
+            lambda: R9S(api_key=KEY, server_url=server.url("/v1"), retry_config=None),
             stream=stream,
         )
     assert isinstance(err, errors.R9SError), repr(err)
@@ -345,11 +364,13 @@ def test_redirects_are_not_followed(status: int, runtime: str, fake: FakeServer)
     elsewhere = f"{fake.url}/chat/completions"
     before = len(fake.requests)
 
-    def redirect(req: Received, stop: threading.Event) -> bytes:
-        return http_response(status, b"", {"Location": elsewhere})
+    def redirect(req: ReceivedRequest) -> bytes:
+        return response(status=status, headers={"Location": elsewhere})
 
-    with MiniServer(redirect) as origin:
-        _, err = run(runtime, lambda: R9S(api_key=KEY, server_url=origin.url, timeout_ms=5000))
+    with ScriptedServer(keepalive(redirect)) as origin:
+        _, err = run(
+            runtime, lambda: R9S(api_key=KEY, server_url=origin.url("/v1"), timeout_ms=5000)
+        )
         assert len(origin.requests) == 1
     assert isinstance(err, errors.R9SDefaultError), repr(err)
     assert err.status_code == status
@@ -362,23 +383,24 @@ def test_redirects_are_not_followed(status: int, runtime: str, fake: FakeServer)
 
 
 @pytest.fixture(scope="module")
-def self_signed(certs: TLSFiles) -> Iterator[MiniServer]:
+def self_signed(certs: TLSFiles) -> Iterator[ScriptedServer]:
     """A TLS server presenting a self-signed certificate for 127.0.0.1."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certs.self_signed_cert, certs.self_signed_key)
+    ctx = server_context(certs.self_signed_cert, certs.self_signed_key)
 
-    def answer(req: Received, stop: threading.Event) -> bytes:
+    def answer(req: ReceivedRequest) -> bytes:
         doc = {"id": "x", "object": "chat.completion", "choices": [
             {"index": 0, "message": {"role": "assistant", "content": "tls ok"}, "finish_reason": "stop"}
         ]}  # fmt: skip
-        return http_response(200, json.dumps(doc).encode(), {"Content-Type": "application/json"})
+        return response(
+            json.dumps(doc).encode(), status=200, headers={"Content-Type": "application/json"}
+        )
 
-    with MiniServer(answer, ssl_context=ctx) as server:
+    with ScriptedServer(keepalive(answer), ssl_context=ctx) as server:
         yield server
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_tls_verification_is_on_by_default(runtime: str, self_signed: MiniServer) -> None:
+def test_tls_verification_is_on_by_default(runtime: str, self_signed: ScriptedServer) -> None:
     """The default (``verify`` not given) and ``verify=True`` refuse a self-signed certificate.
 
     Verification cannot be turned off by accident: ``R9S`` has no environment variable or
@@ -390,7 +412,7 @@ def test_tls_verification_is_on_by_default(runtime: str, self_signed: MiniServer
         _, err = run(
             runtime,
             lambda kw=kwargs: R9S(  # type: ignore[misc]
-                api_key=KEY, server_url=self_signed.url, retry_config=None, **kw
+                api_key=KEY, server_url=self_signed.url("/v1"), retry_config=None, **kw
             ),
         )
         assert isinstance(err, errors.NoResponseError), repr(err)
@@ -402,7 +424,7 @@ def test_tls_verification_is_on_by_default(runtime: str, self_signed: MiniServer
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("value", [None, 0, ""], ids=["None", "zero", "empty-string"])
 def test_falsy_verify_values_do_not_skip_verification(
-    value: Any, runtime: str, self_signed: MiniServer
+    value: Any, runtime: str, self_signed: ScriptedServer
 ) -> None:
     """Only the literal ``False`` skips verification: ``None``, ``0`` or ``""`` (say, from an
     unset setting) either are refused or still verify."""
@@ -410,7 +432,9 @@ def test_falsy_verify_values_do_not_skip_verification(
     try:
         _, result = run(
             runtime,
-            lambda: R9S(api_key=KEY, server_url=self_signed.url, retry_config=None, verify=value),
+            lambda: R9S(
+                api_key=KEY, server_url=self_signed.url("/v1"), retry_config=None, verify=value
+            ),
         )
     except TypeError:
         result = None
@@ -421,20 +445,22 @@ def test_falsy_verify_values_do_not_skip_verification(
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_only_an_explicit_verify_false_skips_verification(
-    runtime: str, self_signed: MiniServer, certs: TLSFiles
+    runtime: str, self_signed: ScriptedServer, certs: TLSFiles
 ) -> None:
     """``verify=False``, written out, is the one way to talk to a self-signed server without
     its certificate; a CA bundle that did not sign it still fails."""
     _, err = run(
         runtime,
         lambda: R9S(
-            api_key=KEY, server_url=self_signed.url, retry_config=None, verify=str(certs.ca)
+            api_key=KEY, server_url=self_signed.url("/v1"), retry_config=None, verify=str(certs.ca)
         ),
     )
     assert isinstance(err, errors.NoResponseError) and "certificate" in str(err)
     _, res = run(
         runtime,
-        lambda: R9S(api_key=KEY, server_url=self_signed.url, retry_config=None, verify=False),
+        lambda: R9S(
+            api_key=KEY, server_url=self_signed.url("/v1"), retry_config=None, verify=False
+        ),
     )
     assert res.choices[0].message.content == "tls ok"
 
@@ -460,35 +486,39 @@ def proxy_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     return point_at
 
 
-def _forward_ok(req: Received, stop: threading.Event) -> bytes:
+def _forward_ok(req: ReceivedRequest) -> bytes:
     doc = {"id": "x", "object": "chat.completion", "choices": [
         {"index": 0, "message": {"role": "assistant", "content": "via proxy"}, "finish_reason": "stop"}
     ]}  # fmt: skip
-    return http_response(200, json.dumps(doc).encode(), {"Content-Type": "application/json"})
+    return response(
+        json.dumps(doc).encode(), status=200, headers={"Content-Type": "application/json"}
+    )
 
 
-def _proxy_407(req: Received, stop: threading.Event) -> bytes:
-    return http_response(
-        407,
+def _proxy_407(req: ReceivedRequest) -> bytes:
+    return response(
         b"Proxy Authentication Required\n",
-        {"Proxy-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"},
+        status=407,
+        headers={"Proxy-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"},
         reason="Proxy Authentication Required",
     )
 
 
-def _proxy_407_echo(req: Received, stop: threading.Event) -> bytes:
-    sent = req.headers.get("proxy-authorization", "")
-    return http_response(
-        407, f"bad proxy credentials: {sent}\n".encode(), {"Content-Type": "text/plain"}
+def _proxy_407_echo(req: ReceivedRequest) -> bytes:
+    sent = req.header("proxy-authorization") or ""
+    return response(
+        f"bad proxy credentials: {sent}\n".encode(),
+        status=407,
+        headers={"Content-Type": "text/plain"},
     )
 
 
 PROXY_SCENARIOS: dict[str, tuple[Any, str, type | None]] = {
-    # name: (proxy handler, or "refused"; target scheme; expected error or None)
-    "forward-ok": (_forward_ok, "http", None),
+    # name: (proxy script, or "refused"; target scheme; expected error or None)
+    "forward-ok": (keepalive(_forward_ok), "http", None),
     "refused": ("refused", "http", errors.NoResponseError),
-    "407-to-plain-request": (_proxy_407, "http", errors.R9SDefaultError),
-    "407-to-connect": (_proxy_407, "https", errors.NoResponseError),
+    "407-to-plain-request": (keepalive(_proxy_407), "http", errors.R9SDefaultError),
+    "407-to-connect": (keepalive(_proxy_407), "https", errors.NoResponseError),
     "stalls": (_stall, "http", errors.RequestTimeoutError),
 }
 
@@ -498,10 +528,10 @@ PROXY_SCENARIOS: dict[str, tuple[Any, str, type | None]] = {
 def test_proxy_credentials_never_show(
     scenario: str, runtime: str, proxy_env: Callable[[int], None], logs: list[str]
 ) -> None:
-    handler, scheme, expected = PROXY_SCENARIOS[scenario]
+    script, scheme, expected = PROXY_SCENARIOS[scenario]
     # the target is never reached directly: port 9 (discard) on loopback has no listener
     target = f"{scheme}://127.0.0.1:9/v1"
-    proxy = None if handler == "refused" else MiniServer(handler)
+    proxy = None if script == "refused" else ScriptedServer(script)
     try:
         proxy_env(free_port() if proxy is None else proxy.port)
         c, result = run(
@@ -521,7 +551,7 @@ def test_proxy_credentials_never_show(
     else:
         assert isinstance(result, expected), repr(result)
     if proxy is not None and proxy.requests:  # the credentials were really used
-        assert proxy.requests[0].headers.get("proxy-authorization") == f"Basic {PROXY_TOKEN}"
+        assert proxy.requests[0].header("proxy-authorization") == f"Basic {PROXY_TOKEN}"
     assert_hidden(PROXY_SECRETS, c, result, logs)
     assert os.environ["HTTP_PROXY"].count(PROXY_PASSWORD) == 1  # the env really held them
 
@@ -530,7 +560,7 @@ def test_proxy_credentials_never_show(
 def test_proxy_credentials_echoed_by_the_proxy_are_redacted(
     runtime: str, proxy_env: Callable[[int], None]
 ) -> None:
-    with MiniServer(_proxy_407_echo) as proxy:
+    with ScriptedServer(keepalive(_proxy_407_echo)) as proxy:
         proxy_env(proxy.port)
         _, err = run(
             runtime,

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _aservers import TLSFiles
+from _support.scripted_server import TLSFiles
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -1,9 +1,9 @@
 """The h11/anyio transport against scripted servers on 127.0.0.1, under asyncio and trio.
 
-Each server is a plain-socket thread (``_aservers.py``), so it does not depend on the loop under
-test and can misbehave on purpose.  Every await that could hang is bounded (``anyio.fail_after``
-or a short transport timeout), and every socket is closed: the suite runs with
-``-W error::ResourceWarning``.
+Each server is a plain-socket thread (``_support/scripted_server.py``), so it does not depend on
+the loop under test and can misbehave on purpose.  Every await that could hang is bounded
+(``anyio.fail_after`` or a short transport timeout), and every socket is closed: the suite runs
+with ``-W error::ResourceWarning``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import anyio
 import pytest
 import trio
-from _aservers import (
+from _support.scripted_server import (
     CHUNKED_HEAD,
     IO_TIMEOUT,
+    Conn,
     ScriptedServer,
-    ServerConn,
     TLSFiles,
-    chunked,
+    chunked_body,
+    free_port,
     response,
-    serve_forever,
+    serve_ok,
     wait_until,
 )
 
@@ -88,21 +89,13 @@ async def transport() -> AsyncIterator[H11Transport]:
 
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer(serve_forever) as s:
+    with ScriptedServer(serve_ok) as s:
         yield s
 
 
-def stall(conn: ServerConn) -> None:
+def stall(conn: Conn) -> None:
     """Accept, then say nothing until the client closes."""
     conn.wait_closed()
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 # --- protocol conformance -----------------------------------------------------------------------
@@ -117,7 +110,7 @@ async def test_keepalive_reuse_50_sequential(server: ScriptedServer) -> None:
         for i in range(50):
             assert await fetch(t, server.url(f"/r{i}")) == (200, b"ok")
         stats = t.stats
-        assert server.connection_count == 1
+        assert server.connections == 1
         assert len(server.conns[0].requests) == 50
         assert (stats.connections_opened, stats.requests, stats.reused) == (1, 50, 49)
         assert (stats.in_use, stats.idle) == (0, 1)
@@ -149,8 +142,8 @@ async def test_request_head_on_the_wire(server: ScriptedServer, transport: H11Tr
 async def test_content_length_body_over_several_reads(transport: H11Transport) -> None:
     big = bytes(range(256)) * 1000  # 256 000 bytes: several 64 KiB reads
 
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.send(response(big, headers=[("X-Request-Id", "req-1")]))
 
     with ScriptedServer(script) as srv:
@@ -166,14 +159,14 @@ async def test_content_length_body_over_several_reads(transport: H11Transport) -
         assert ("X-Request-Id", "req-1") in resp.headers.raw()
         assert sum(sizes) == len(big) and max(sizes) <= 64 * 1024 and len(sizes) >= 4
         assert await fetch(transport, srv.url()) == (200, big)
-        assert srv.connection_count == 1
+        assert srv.connections == 1
 
 
 async def test_content_coding_is_left_alone(transport: H11Transport) -> None:
     packed = gzip.compress(b"hello " * 100)
 
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(response(packed, headers=[("Content-Encoding", "gzip")]))
 
     with ScriptedServer(script) as srv:
@@ -181,9 +174,9 @@ async def test_content_coding_is_left_alone(transport: H11Transport) -> None:
 
 
 async def test_chunked_body_and_reuse(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
-            conn.send(CHUNKED_HEAD + chunked(b"data: 1\n\n", b"data: 2\n\n", b"x" * 70_000))
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
+            conn.send(CHUNKED_HEAD + chunked_body(b"data: 1\n\n", b"data: 2\n\n", b"x" * 70_000))
 
     with ScriptedServer(script) as srv:
         for _ in range(3):
@@ -191,17 +184,17 @@ async def test_chunked_body_and_reuse(transport: H11Transport) -> None:
                 200,
                 b"data: 1\n\ndata: 2\n\n" + b"x" * 70_000,
             )
-        assert srv.connection_count == 1
+        assert srv.connections == 1
 
 
 async def test_streaming_read_before_the_body_is_complete(transport: H11Transport) -> None:
     release = threading.Event()
 
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"first", last=False))
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(CHUNKED_HEAD + chunked_body(b"first", last=False))
         release.wait(IO_TIMEOUT)
-        conn.send(chunked(b"second"))
+        conn.send(chunked_body(b"second"))
         conn.wait_closed()
 
     with ScriptedServer(script) as srv:
@@ -217,8 +210,8 @@ async def test_streaming_read_before_the_body_is_complete(transport: H11Transpor
 
 
 async def test_empty_body_reused_without_reading(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.send(b"HTTP/1.1 204 No Content\r\n\r\n")
 
     with ScriptedServer(script) as srv:
@@ -227,18 +220,18 @@ async def test_empty_body_reused_without_reading(transport: H11Transport) -> Non
                 resp = await transport.handle_async_request(req(srv.url()), T)
                 assert resp.status_code == 204
                 await resp.aclose()  # nothing to read: the connection is still reusable
-        assert srv.connection_count == 1
+        assert srv.connections == 1
 
 
 async def test_connection_close_is_not_reused(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(response(b"bye", headers=[("Connection", "close")]))
 
     with ScriptedServer(script) as srv:
         for _ in range(3):
             assert await fetch(transport, srv.url()) == (200, b"bye")
-        assert srv.connection_count == 3
+        assert srv.connections == 3
         assert transport.stats.stale_retries == 0
         assert transport.stats.idle == 0
 
@@ -248,13 +241,13 @@ async def test_keepalive_expiry_and_max_keepalive(server: ScriptedServer) -> Non
         await fetch(t, server.url())
         await anyio.sleep(0.15)
         await fetch(t, server.url())
-        assert server.connection_count == 2
+        assert server.connections == 2
         assert await eventually(server.conns[0].closed_by_peer.is_set)
     async with H11Transport(trust_env=False, max_keepalive=0) as t:
         await fetch(t, server.url())
         await fetch(t, server.url())
         assert t.stats.connections_opened == 2 and t.stats.idle == 0
-    assert server.connection_count == 4
+    assert server.connections == 4
 
 
 # --- failures -----------------------------------------------------------------------------------
@@ -275,8 +268,8 @@ async def test_connection_refused_promptly(transport: H11Transport) -> None:
 async def test_reset_mid_body(transport: H11Transport) -> None:
     go = threading.Event()
 
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(response(b"x" * 10, length=100))
         go.wait(IO_TIMEOUT)
         conn.reset()
@@ -295,9 +288,9 @@ async def test_reset_mid_body(transport: H11Transport) -> None:
 
 
 async def test_truncated_chunked_body(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"abc", last=False))
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(CHUNKED_HEAD + chunked_body(b"abc", last=False))
         conn.close()
 
     with ScriptedServer(script) as srv, pytest.raises(IncompleteResponseError) as info:
@@ -307,8 +300,8 @@ async def test_truncated_chunked_body(transport: H11Transport) -> None:
 
 
 async def test_short_content_length(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(response(b"x" * 10, length=100))
         conn.close()
 
@@ -319,9 +312,9 @@ async def test_short_content_length(transport: H11Transport) -> None:
 
 
 async def test_read_timeout_on_the_body_promptly(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"partial", last=False))
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(CHUNKED_HEAD + chunked_body(b"partial", last=False))
         conn.wait_closed()
 
     quick = Timeout(connect=3.0, read=0.2, write=3.0, pool=3.0)
@@ -341,8 +334,8 @@ async def test_read_timeout_on_the_body_promptly(transport: H11Transport) -> Non
 
 
 async def test_read_chunk_timeout_overrides(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(CHUNKED_HEAD)
         conn.wait_closed()
 
@@ -358,8 +351,8 @@ async def test_read_chunk_timeout_overrides(transport: H11Transport) -> None:
 
 
 async def test_read_timeout_waiting_for_headers(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.wait_closed()
 
     quick = Timeout(connect=3.0, read=0.2, write=3.0, pool=3.0)
@@ -382,7 +375,7 @@ async def test_connect_timeout(transport: H11Transport) -> None:
         with pytest.raises(RequestTimeoutError, match="connect timeout"):
             await transport.handle_async_request(req(url), quick)
         assert time.monotonic() - start < 1.5
-        assert await eventually(lambda: srv.connection_count == 1)
+        assert await eventually(lambda: srv.connections == 1)
         assert await eventually(srv.conns[0].closed_by_peer.is_set)
         assert transport.stats.in_use == 0
 
@@ -390,7 +383,7 @@ async def test_connect_timeout(transport: H11Transport) -> None:
 async def test_write_timeout(transport: H11Transport) -> None:
     release = threading.Event()
 
-    def script(conn: ServerConn) -> None:
+    def script(conn: Conn) -> None:
         release.wait(IO_TIMEOUT)  # never reads: the socket buffers fill up
 
     quick = Timeout(connect=3.0, read=3.0, write=0.2, pool=3.0)
@@ -430,7 +423,7 @@ async def test_pool_timeout_and_wakeup(server: ScriptedServer) -> None:
                 assert await read_all(held) == b"ok"
                 await held.aclose()
             assert results == [(200, b"ok")]
-            assert t.stats.in_use == 0 and server.connection_count == 1
+            assert t.stats.in_use == 0 and server.connections == 1
 
 
 @pytest.mark.parametrize(
@@ -442,8 +435,8 @@ async def test_pool_timeout_and_wakeup(server: ScriptedServer) -> None:
     ],
 )
 async def test_malformed_response_head(transport: H11Transport, reply: bytes) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(reply)
         conn.wait_closed()
 
@@ -459,32 +452,32 @@ async def test_malformed_response_head(transport: H11Transport, reply: bytes) ->
 
 
 async def test_no_response_on_a_fresh_connection_is_not_retried(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.close()
 
     with ScriptedServer(script) as srv:
         with pytest.raises(NoResponseError, match="without sending a response"):
             await fetch(transport, srv.url())
-        assert srv.connection_count == 1
+        assert srv.connections == 1
         assert transport.stats.stale_retries == 0
 
 
 @pytest.mark.parametrize("how", ["close", "reset"])
 async def test_stale_pooled_connection_retried(transport: H11Transport, how: str) -> None:
-    def script(conn: ServerConn) -> None:
+    def script(conn: Conn) -> None:
         if conn.index == 0:
-            conn.recv_request()
+            conn.read_request()
             conn.send(response(b"first"))
-            conn.recv_request()  # the second request arrives ... and the server goes away
+            conn.read_request()  # the second request arrives ... and the server goes away
             conn.reset() if how == "reset" else conn.close()
             return
-        serve_forever(conn)
+        serve_ok(conn)
 
     with ScriptedServer(script) as srv:
         assert await fetch(transport, srv.url()) == (200, b"first")
         assert await fetch(transport, srv.url()) == (200, b"ok")
-        assert srv.connection_count == 2
+        assert srv.connections == 2
         assert len(srv.conns[0].requests) == 2 and len(srv.conns[1].requests) == 1
         assert transport.stats.stale_retries == 1
         assert transport.stats.in_use == 0
@@ -493,32 +486,32 @@ async def test_stale_pooled_connection_retried(transport: H11Transport, how: str
 async def test_idle_connection_closed_by_server_is_not_reused(transport: H11Transport) -> None:
     closed = threading.Event()
 
-    def script(conn: ServerConn) -> None:
+    def script(conn: Conn) -> None:
         if conn.index == 0:
-            conn.recv_request()
+            conn.read_request()
             conn.send(response(b"first"))
             conn.close()
             closed.set()
             return
-        serve_forever(conn)
+        serve_ok(conn)
 
     with ScriptedServer(script) as srv:
         assert await fetch(transport, srv.url()) == (200, b"first")
         assert await eventually(closed.is_set)
         await anyio.sleep(0.05)  # let the FIN arrive
         assert await fetch(transport, srv.url()) == (200, b"ok")
-        assert srv.connection_count == 2 and len(srv.conns[0].requests) == 1
+        assert srv.connections == 2 and len(srv.conns[0].requests) == 1
         assert transport.stats.stale_retries == 0  # noticed before the request was sent
 
 
 async def test_response_closed_early_is_not_reused(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
+    def script(conn: Conn) -> None:
         if conn.index == 0:
-            conn.recv_request()
+            conn.read_request()
             conn.send(response(b"y" * 500, length=1000))
             conn.wait_closed()
             return
-        serve_forever(conn)
+        serve_ok(conn)
 
     with ScriptedServer(script) as srv, anyio.fail_after(5):
         resp = await transport.handle_async_request(req(srv.url()), T)
@@ -528,7 +521,7 @@ async def test_response_closed_early_is_not_reused(transport: H11Transport) -> N
             await resp.read_chunk()
         assert await eventually(srv.conns[0].closed_by_peer.is_set)
         assert await fetch(transport, srv.url()) == (200, b"ok")
-        assert srv.connection_count == 2
+        assert srv.connections == 2
         assert transport.stats.in_use == 0
 
 
@@ -547,7 +540,7 @@ async def test_invalid_header_rejected_before_any_io(
     with pytest.raises(ValueError):
         await transport.handle_async_request(req("ftp://127.0.0.1/"), T)
     await anyio.sleep(0.05)
-    assert server.connection_count == 0
+    assert server.connections == 0
     assert transport.stats.connections_opened == 0
 
 
@@ -561,7 +554,7 @@ async def test_cancel_while_connecting(server: ScriptedServer, transport: H11Tra
             with anyio.move_on_after(0.2) as scope:
                 await transport.handle_async_request(req(url), T)
             assert scope.cancelled_caught  # cancelled, not converted into an error
-        assert await eventually(lambda: srv.connection_count == 1)
+        assert await eventually(lambda: srv.connections == 1)
         assert await eventually(srv.conns[0].closed_by_peer.is_set)
     assert transport.stats.in_use == 0
     assert await fetch(transport, server.url()) == (200, b"ok")
@@ -571,8 +564,8 @@ async def test_cancel_while_connecting(server: ScriptedServer, transport: H11Tra
 async def test_cancel_while_waiting_for_headers(
     server: ScriptedServer, transport: H11Transport
 ) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.wait_closed()
 
     with ScriptedServer(script) as srv:
@@ -587,13 +580,13 @@ async def test_cancel_while_waiting_for_headers(
 
 
 async def test_cancel_mid_body(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
+    def script(conn: Conn) -> None:
         if conn.index == 0:
-            conn.recv_request()
-            conn.send(CHUNKED_HEAD + chunked(b"part", last=False))
+            conn.read_request()
+            conn.send(CHUNKED_HEAD + chunked_body(b"part", last=False))
             conn.wait_closed()
             return
-        serve_forever(conn)
+        serve_ok(conn)
 
     with ScriptedServer(script) as srv, anyio.fail_after(5):
         resp = await transport.handle_async_request(req(srv.url()), T)
@@ -607,13 +600,13 @@ async def test_cancel_mid_body(transport: H11Transport) -> None:
         assert await eventually(srv.conns[0].closed_by_peer.is_set)
         assert transport.stats.in_use == 0
         assert await fetch(transport, srv.url()) == (200, b"ok")
-        assert srv.connection_count == 2
+        assert srv.connections == 2
 
 
 async def test_aclose_inside_a_cancelled_scope(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"part", last=False))
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(CHUNKED_HEAD + chunked_body(b"part", last=False))
         conn.wait_closed()
 
     with ScriptedServer(script) as srv, anyio.fail_after(5):
@@ -641,9 +634,9 @@ async def test_cancel_while_waiting_for_the_pool(server: ScriptedServer) -> None
 async def test_task_group_cancelled_by_a_sibling_failure(transport: H11Transport) -> None:
     streaming = anyio.Event()
 
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"data: 1\n\n", last=False))
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(CHUNKED_HEAD + chunked_body(b"data: 1\n\n", last=False))
         conn.wait_closed()
 
     async def reader(url: str) -> None:
@@ -675,8 +668,8 @@ async def test_task_group_cancelled_by_a_sibling_failure(transport: H11Transport
 
 
 async def test_twenty_concurrent_requests_over_five_connections() -> None:
-    def script(conn: ServerConn) -> None:
-        while (seen := conn.recv_request()) is not None:
+    def script(conn: Conn) -> None:
+        while (seen := conn.read_request()) is not None:
             time.sleep(0.02)
             conn.send(response(seen.target.encode()))
 
@@ -692,13 +685,13 @@ async def test_twenty_concurrent_requests_over_five_connections() -> None:
                     for i in range(20):
                         tg.start_soon(one, i)
             assert results == {i: (200, f"/{i}".encode()) for i in range(20)}
-            assert srv.connection_count <= 5
+            assert srv.connections <= 5
             assert t.stats.connections_opened <= 5
             assert t.stats.in_use == 0
 
 
 async def test_idle_connection_evicted_for_another_origin(server: ScriptedServer) -> None:
-    with ScriptedServer(serve_forever) as other:
+    with ScriptedServer(serve_ok) as other:
         async with H11Transport(trust_env=False, max_connections=1) as t:
             assert await fetch(t, server.url()) == (200, b"ok")
             assert t.stats.idle == 1
@@ -711,14 +704,14 @@ async def test_idle_connection_evicted_for_another_origin(server: ScriptedServer
 async def test_random_cancellations_keep_the_pool_consistent() -> None:
     rng = random.Random(1234)
 
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.send(CHUNKED_HEAD)
             for _ in range(3):
                 time.sleep(0.002)
-                if not conn.send(chunked(b"x" * 100, last=False)):
+                if not conn.send(chunked_body(b"x" * 100, last=False)):
                     return
-            conn.send(chunked())
+            conn.send(chunked_body())
 
     outcomes = {"done": 0, "cancelled": 0}
     with ScriptedServer(script) as srv:
@@ -750,16 +743,16 @@ async def test_random_cancellations_keep_the_pool_consistent() -> None:
 
 
 async def test_tls_verified_with_a_ca_file(tls_files: TLSFiles) -> None:
-    with ScriptedServer(serve_forever, ssl_context=tls_files.server_context()) as srv:
+    with ScriptedServer(serve_ok, ssl_context=tls_files.server_context()) as srv:
         async with H11Transport(trust_env=False, verify=str(tls_files.ca)) as t:
             for _ in range(3):
                 assert await fetch(t, srv.url("/tls")) == (200, b"ok")
-            assert srv.connection_count == 1  # kept alive over TLS too
+            assert srv.connections == 1  # kept alive over TLS too
             assert srv.conns[0].requests[0].header("Host") == f"127.0.0.1:{srv.port}"
 
 
 async def test_tls_untrusted_certificate(tls_files: TLSFiles) -> None:
-    with ScriptedServer(serve_forever, ssl_context=tls_files.server_context()) as srv:
+    with ScriptedServer(serve_ok, ssl_context=tls_files.server_context()) as srv:
         async with H11Transport(trust_env=False) as t:  # system CAs: our test CA is unknown
             with anyio.fail_after(5), pytest.raises(NoResponseError) as info:
                 await t.handle_async_request(req(srv.url()), T)
@@ -781,7 +774,7 @@ def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 async def test_http_through_a_proxy(clean_proxy_env: pytest.MonkeyPatch) -> None:
-    with ScriptedServer(serve_forever) as proxy:
+    with ScriptedServer(serve_ok) as proxy:
         clean_proxy_env.setenv("HTTP_PROXY", f"http://user:s3cret@127.0.0.1:{proxy.port}")
         async with H11Transport() as t:
             assert await fetch(t, "http://api.example.test:8080/v1/x?y=1") == (200, b"ok")
@@ -795,11 +788,11 @@ async def test_http_through_a_proxy(clean_proxy_env: pytest.MonkeyPatch) -> None
             await fetch(t, f"http://127.0.0.1:{free_port()}/")
 
 
-def tunnel_script(seen: list[str], status: int = 200) -> Callable[[ServerConn], None]:
+def tunnel_script(seen: list[str], status: int = 200) -> Callable[[Conn], None]:
     """A CONNECT proxy: answers ``status`` and, on 200, relays bytes both ways."""
 
-    def script(conn: ServerConn) -> None:
-        request = conn.recv_request()
+    def script(conn: Conn) -> None:
+        request = conn.read_request()
         if request is None:
             return
         seen.append(f"{request.method} {request.target} {request.header('Proxy-Authorization')}")
@@ -838,7 +831,7 @@ async def test_https_through_a_connect_tunnel(
 ) -> None:
     seen: list[str] = []
     with (
-        ScriptedServer(serve_forever, ssl_context=tls_files.server_context()) as origin,
+        ScriptedServer(serve_ok, ssl_context=tls_files.server_context()) as origin,
         ScriptedServer(tunnel_script(seen)) as proxy,
     ):
         clean_proxy_env.setenv("HTTPS_PROXY", f"http://u:pw@127.0.0.1:{proxy.port}")
@@ -873,7 +866,7 @@ def test_one_transport_across_event_loops_and_threads() -> None:
     async def use(n: int = 1) -> list[tuple[int, bytes]]:
         return [await fetch(t, srv.url(f"/{i}")) for i in range(n)]
 
-    with ScriptedServer(serve_forever) as srv:
+    with ScriptedServer(serve_ok) as srv:
         assert asyncio.run(use(2)) == [(200, b"ok")] * 2
         assert asyncio.run(use(2)) == [(200, b"ok")] * 2
         # The first loop's pooled connection was closed, not reused on the second loop.
@@ -900,7 +893,7 @@ def test_one_transport_across_event_loops_and_threads() -> None:
         asyncio.run(t.aclose())  # closes the idle connections every ended loop left behind
         assert t.stats.idle == 0 and t.stats.in_use == 0
         assert wait_until(lambda: all(c.closed_by_peer.is_set() for c in srv.conns))
-        assert t.stats.connections_opened == srv.connection_count
+        assert t.stats.connections_opened == srv.connections
     gc.collect()  # nothing left for the collector to warn about
 
 
@@ -927,9 +920,9 @@ async def read_pieces(resp: AsyncResponse) -> list[bytes]:
 async def test_chunks_already_received_come_as_one_piece(transport: H11Transport) -> None:
     events = [b"data: %d\n\n" % i for i in range(500)]
 
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
-            conn.send(CHUNKED_HEAD + chunked(*events))  # one send: 500 chunks, about 9 KB
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
+            conn.send(CHUNKED_HEAD + chunked_body(*events))  # one send: 500 chunks, about 9 KB
 
     with ScriptedServer(script) as srv:
         for _ in range(2):
@@ -941,30 +934,30 @@ async def test_chunks_already_received_come_as_one_piece(transport: H11Transport
                     await resp.aclose()
             assert b"".join(pieces) == b"".join(events)
             assert len(pieces) < 20  # not one per HTTP chunk
-        assert srv.connection_count == 1
+        assert srv.connections == 1
         assert transport.stats.reused == 1
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        CHUNKED_HEAD + chunked(b"abc") + b"HTTP/1.1 200 OK\r\n",
+        CHUNKED_HEAD + chunked_body(b"abc") + b"HTTP/1.1 200 OK\r\n",
         response(b"abc") + b"junk",
-        CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + chunked(b"abc"),
+        CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + chunked_body(b"abc"),
         b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",
     ],
     ids=["chunked-surplus", "content-length-surplus", "connection-close", "http-1.0"],
 )
 async def test_a_connection_is_not_reused_after(transport: H11Transport, answer: bytes) -> None:
-    def script(conn: ServerConn) -> None:
-        if conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        if conn.read_request() is not None:
             conn.send(answer)
             conn.wait_closed()
 
     with ScriptedServer(script) as srv:
         for _ in range(2):
             assert await fetch(transport, srv.url()) == (200, b"abc")
-        assert srv.connection_count == 2
+        assert srv.connections == 2
         assert transport.stats.idle == 0 and transport.stats.in_use == 0
         assert transport.stats.stale_retries == 0
 
@@ -972,14 +965,14 @@ async def test_a_connection_is_not_reused_after(transport: H11Transport, answer:
 async def test_trailers_and_extensions_keep_the_connection(transport: H11Transport) -> None:
     body = b'3;ext=1\r\nabc\r\n2 ; q="x"\r\nde\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n'
 
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.send(CHUNKED_HEAD + body)
 
     with ScriptedServer(script) as srv:
         for _ in range(3):
             assert await fetch(transport, srv.url()) == (200, b"abcde")
-        assert srv.connection_count == 1
+        assert srv.connections == 1
 
 
 @pytest.mark.parametrize("method", ["HEAD", "POST"])
@@ -991,8 +984,8 @@ async def test_no_body_needs_no_read(transport: H11Transport, method: str) -> No
         else b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"
     )
 
-    def script(conn: ServerConn) -> None:
-        while conn.recv_request() is not None:
+    def script(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.send(answer)
 
     with ScriptedServer(script) as srv:
@@ -1006,12 +999,12 @@ async def test_no_body_needs_no_read(transport: H11Transport, method: str) -> No
                     assert await resp.read_chunk() == b""
                 finally:
                     await resp.aclose()
-        assert srv.connection_count == 1
+        assert srv.connections == 1
 
 
 async def test_body_delimited_by_close(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(b"HTTP/1.1 200 OK\r\n\r\nuntil")
         conn.send(b" the end")
         conn.close()
@@ -1027,9 +1020,11 @@ async def test_body_delimited_by_close(transport: H11Transport) -> None:
     ids=["not-hex", "negative", "0x", "bare-lf", "17-digits", "size-line-2k"],
 )
 async def test_malformed_chunked_framing(transport: H11Transport, framing: bytes) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
-        conn.send(CHUNKED_HEAD + chunked(b"good", last=False) + framing + b"hello\r\n0\r\n\r\n")
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(
+            CHUNKED_HEAD + chunked_body(b"good", last=False) + framing + b"hello\r\n0\r\n\r\n"
+        )
         conn.wait_closed()
 
     with ScriptedServer(script) as srv, anyio.fail_after(5):
@@ -1046,8 +1041,8 @@ async def test_malformed_chunked_framing(transport: H11Transport, framing: bytes
 
 
 async def test_chunk_data_without_its_crlf(transport: H11Transport) -> None:
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(CHUNKED_HEAD + b"5\r\nhelloXX0\r\n\r\n")
         conn.wait_closed()
 
@@ -1057,10 +1052,10 @@ async def test_chunk_data_without_its_crlf(transport: H11Transport) -> None:
 
 @pytest.mark.parametrize("cut", [1, 4, 9, 12, 15])
 async def test_truncated_at_any_point_of_the_framing(transport: H11Transport, cut: int) -> None:
-    wire = chunked(b"abc", b"defg")  # 3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n
+    wire = chunked_body(b"abc", b"defg")  # 3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n
 
-    def script(conn: ServerConn) -> None:
-        conn.recv_request()
+    def script(conn: Conn) -> None:
+        conn.read_request()
         conn.send(CHUNKED_HEAD + wire[:cut])
         conn.close()
 

@@ -1,7 +1,8 @@
 """UrllibTransport against scripted servers on 127.0.0.1: pooling, framing, errors, TLS, proxies.
 
-Every server here is a thread-per-connection script (``_servers.py``) that can misbehave on
-purpose.  Timeouts are short (0.2 s where a timeout is the point), every wait is bounded.
+Every server here is a thread-per-connection script (``_support/scripted_server.py``) that can
+misbehave on purpose.  Timeouts are short (0.2 s where a timeout is the point), every wait is
+bounded.
 """
 
 from __future__ import annotations
@@ -16,23 +17,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers import (
+from _support.scripted_server import (
+    Conn,
     ReceivedRequest,
-    RequestReader,
+    Script,
+    ScriptedServer,
     chunk,
     chunked,
     free_port,
     keepalive,
     relay,
-    reset,
     response,
-    start_server,
+    server_context,
 )
 
 from r9s._core.headers import Headers
@@ -87,7 +89,7 @@ def fetch(
         return r.status_code, r.headers, read_all(r)
 
 
-def ok(body: bytes = b"hello") -> Callable[[socket.socket], None]:
+def ok(body: bytes = b"hello") -> Script:
     return keepalive(lambda r: response(body))
 
 
@@ -96,7 +98,7 @@ def ok(body: bytes = b"hello") -> Callable[[socket.socket], None]:
 
 def test_satisfies_the_sync_protocols(transport: UrllibTransport) -> None:
     assert isinstance(transport, SyncTransport)
-    with start_server(ok()) as srv, transport.handle_request(req(srv.url()), T) as r:
+    with ScriptedServer(ok()) as srv, transport.handle_request(req(srv.url()), T) as r:
         assert isinstance(r, SyncResponse)
         assert isinstance(r, UrllibResponse)
         assert r.status_code == 200
@@ -106,7 +108,7 @@ def test_satisfies_the_sync_protocols(transport: UrllibTransport) -> None:
 def test_keepalive_100_sequential_requests_use_one_connection(
     transport: UrllibTransport,
 ) -> None:
-    with start_server(keepalive(lambda r: response(b"pong:" + r.body))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"pong:" + r.body))) as srv:
         for i in range(100):
             status, _, body = fetch(transport, srv.url("/v1/x"), body=b"%d" % i)
             assert (status, body) == (200, b"pong:%d" % i)
@@ -117,7 +119,7 @@ def test_content_length_body_is_reassembled_and_connection_reused(
     transport: UrllibTransport,
 ) -> None:
     payload = os.urandom(200_000)
-    with start_server(keepalive(lambda r: response(payload))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(payload))) as srv:
         with transport.handle_request(req(srv.url()), T) as r:
             pieces = []
             while c := r.read_chunk():
@@ -130,7 +132,7 @@ def test_content_length_body_is_reassembled_and_connection_reused(
 
 def test_chunked_body_is_unframed_and_connection_reused(transport: UrllibTransport) -> None:
     app = keepalive(lambda r: chunked([b"abc", b"defg", b"h" * 70000]))
-    with start_server(app) as srv:
+    with ScriptedServer(app) as srv:
         for _ in range(3):
             status, _, body = fetch(transport, srv.url())
             assert (status, body) == (200, b"abcdefg" + b"h" * 70000)
@@ -143,8 +145,8 @@ def test_read_chunk_streams_before_the_body_is_complete(
 ) -> None:
     go = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         if framing == "chunked":
             conn.sendall(chunked([b"part1"], end=False))
             assert go.wait(WAIT)
@@ -153,10 +155,10 @@ def test_read_chunk_streams_before_the_body_is_complete(
             conn.sendall(response(b"part1", length=10))
             assert go.wait(WAIT)
             conn.sendall(b"part2")
-        RequestReader(conn).read_request()  # until the client closes
+        conn.read_request()  # until the client closes
 
     with (
-        start_server(handler, release=[go]) as srv,
+        ScriptedServer(handler, release=[go]) as srv,
         transport.handle_request(req(srv.url()), T) as r,
     ):
         assert r.read_chunk() == b"part1"  # the rest is held back until `go`
@@ -166,8 +168,7 @@ def test_read_chunk_streams_before_the_body_is_complete(
 
 
 def test_request_on_the_wire(transport: UrllibTransport) -> None:
-    seen: list[ReceivedRequest] = []
-    with start_server(keepalive(lambda r: response(b"{}"), seen=seen)) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"{}"))) as srv:
         headers = [
             ("Authorization", "Bearer sk-x"),
             ("Content-Type", "application/json"),
@@ -178,7 +179,7 @@ def test_request_on_the_wire(transport: UrllibTransport) -> None:
         ]
         fetch(transport, srv.url("/v1/chat/completions?a=1&b=2"), headers=headers, body=b"abc")
         fetch(transport, srv.url("/v1/models"), method="GET", body=b"")
-    post, get = seen
+    post, get = srv.requests
     assert (post.method, post.target, post.version) == (
         "POST",
         "/v1/chat/completions?a=1&b=2",
@@ -208,7 +209,7 @@ def test_request_on_the_wire(transport: UrllibTransport) -> None:
 
 def test_response_headers_keep_order_and_repeats(transport: UrllibTransport) -> None:
     hdrs = [("Set-Cookie", "a=1"), ("X-Request-Id", "rid-1"), ("Set-Cookie", "b=2")]
-    with start_server(keepalive(lambda r: response(b"x", headers=hdrs))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"x", headers=hdrs))) as srv:
         _, headers, _ = fetch(transport, srv.url())
     names = [k.lower() for k, _ in headers.raw()]
     assert names == ["set-cookie", "x-request-id", "set-cookie", "content-length"]
@@ -219,22 +220,20 @@ def test_response_headers_keep_order_and_repeats(transport: UrllibTransport) -> 
 def test_gzip_body_is_passed_through_undecoded(transport: UrllibTransport) -> None:
     raw = gzip.compress(b"hello " * 1000)
     app = keepalive(lambda r: response(raw, headers=[("Content-Encoding", "gzip")]))
-    with start_server(app) as srv:
+    with ScriptedServer(app) as srv:
         _, headers, body = fetch(transport, srv.url(), headers={"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
     assert body == raw
 
 
 def test_redirect_is_returned_not_followed(transport: UrllibTransport) -> None:
-    seen: list[ReceivedRequest] = []
     app = keepalive(
-        lambda r: response(status=302, reason="Found", headers=[("Location", "/elsewhere")]),
-        seen=seen,
+        lambda r: response(status=302, reason="Found", headers=[("Location", "/elsewhere")])
     )
-    with start_server(app) as srv:
+    with ScriptedServer(app) as srv:
         status, headers, body = fetch(transport, srv.url("/here"))
     assert (status, headers["location"], body) == (302, "/elsewhere", b"")
-    assert [r.target for r in seen] == ["/here"]
+    assert [r.target for r in srv.requests] == ["/here"]
 
 
 def test_bodyless_responses_end_at_once_and_are_reused(transport: UrllibTransport) -> None:
@@ -243,7 +242,7 @@ def test_bodyless_responses_end_at_once_and_are_reused(transport: UrllibTranspor
             return response(length=5)  # a HEAD answer declares a length but has no body
         return b"HTTP/1.1 204 No Content\r\n\r\n"
 
-    with start_server(keepalive(app)) as srv:
+    with ScriptedServer(keepalive(app)) as srv:
         assert fetch(transport, srv.url())[:1] == (204,)
         assert fetch(transport, srv.url(), method="HEAD", body=b"") == (
             200,
@@ -257,12 +256,12 @@ def test_bodyless_responses_end_at_once_and_are_reused(transport: UrllibTranspor
 def test_body_delimited_by_close_is_read_to_eof_and_not_reused(
     transport: UrllibTransport,
 ) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of ")
         conn.sendall(b"it")
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         assert fetch(transport, srv.url())[2] == b"all of it"
         assert fetch(transport, srv.url())[2] == b"all of it"
         assert srv.connections == 2
@@ -296,14 +295,14 @@ def test_unresolvable_host_is_a_no_response_error(transport: UrllibTransport) ->
 def test_reset_mid_body(transport: UrllibTransport) -> None:
     go = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(response(b"x" * 100, length=1000))
         assert go.wait(WAIT)
-        reset(conn)
+        conn.reset()
 
     with (
-        start_server(handler, release=[go]) as srv,
+        ScriptedServer(handler, release=[go]) as srv,
         transport.handle_request(req(srv.url()), T) as r,
     ):
         assert r.read_chunk() == b"x" * 100
@@ -320,11 +319,11 @@ def test_reset_mid_body(transport: UrllibTransport) -> None:
     "tail", [chunk(b"hello"), b"a\r\nhello"], ids=["between-chunks", "inside-a-chunk"]
 )
 def test_truncated_chunked_body(transport: UrllibTransport, tail: bytes) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(chunked([], end=False) + tail)
 
-    with start_server(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
+    with ScriptedServer(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
         assert r.read_chunk() == b"hello"
         with pytest.raises(IncompleteResponseError) as ei:
             read_all(r)
@@ -333,11 +332,11 @@ def test_truncated_chunked_body(transport: UrllibTransport, tail: bytes) -> None
 
 
 def test_short_content_length_body(transport: UrllibTransport) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(response(b"0123456789", length=100))
 
-    with start_server(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
+    with ScriptedServer(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
         with pytest.raises(IncompleteResponseError) as ei:
             read_all(r)
     assert "10 of 100 bytes" in str(ei.value)
@@ -347,11 +346,11 @@ def test_short_content_length_body(transport: UrllibTransport) -> None:
 def test_stalled_server_before_status_times_out(transport: UrllibTransport) -> None:
     release = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         release.wait(WAIT)
 
-    with start_server(handler, release=[release]) as srv:
+    with ScriptedServer(handler, release=[release]) as srv:
         t0 = time.monotonic()
         with pytest.raises(RequestTimeoutError) as ei:
             transport.handle_request(req(srv.url()), SHORT)
@@ -364,16 +363,15 @@ def test_stalled_body_times_out_and_connection_is_dropped(transport: UrllibTrans
     release = threading.Event()
     eof = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        reader = RequestReader(conn)
-        reader.read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(response(b"part", length=10))
         release.wait(WAIT)
-        if reader.read_request() is None:
+        if conn.read_request() is None:
             eof.set()
 
     with (
-        start_server(handler, release=[release]) as srv,
+        ScriptedServer(handler, release=[release]) as srv,
         transport.handle_request(req(srv.url()), SHORT) as r,
     ):
         assert r.read_chunk() == b"part"
@@ -389,10 +387,10 @@ def test_stalled_body_times_out_and_connection_is_dropped(transport: UrllibTrans
 def test_stalled_tls_handshake_is_a_connect_timeout(transport: UrllibTransport) -> None:
     release = threading.Event()
 
-    def handler(conn: socket.socket) -> None:  # accepts, never answers the ClientHello
+    def handler(conn: Conn) -> None:  # accepts, never answers the ClientHello
         release.wait(WAIT)
 
-    with start_server(handler, release=[release]) as srv:
+    with ScriptedServer(handler, release=[release]) as srv:
         t0 = time.monotonic()
         with pytest.raises(RequestTimeoutError) as ei:
             transport.handle_request(req(srv.url(scheme="https")), SHORT)
@@ -403,10 +401,10 @@ def test_stalled_tls_handshake_is_a_connect_timeout(transport: UrllibTransport) 
 def test_server_not_reading_the_body_is_a_write_timeout(transport: UrllibTransport) -> None:
     release = threading.Event()
 
-    def handler(conn: socket.socket) -> None:  # reads nothing
+    def handler(conn: Conn) -> None:  # reads nothing
         release.wait(WAIT)
 
-    with start_server(handler, release=[release]) as srv:
+    with ScriptedServer(handler, release=[release]) as srv:
         t0 = time.monotonic()
         with pytest.raises(RequestTimeoutError) as ei:
             transport.handle_request(req(srv.url(), body=b"x" * 64_000_000), SHORT)
@@ -422,11 +420,11 @@ def test_server_not_reading_the_body_is_a_write_timeout(transport: UrllibTranspo
 def test_malformed_response_is_a_no_response_error(
     transport: UrllibTransport, answer: bytes
 ) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(answer)
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         with pytest.raises(NoResponseError) as ei:
             transport.handle_request(req(srv.url(), headers={"Authorization": "sk-secret"}), T)
     assert "malformed" in str(ei.value)
@@ -439,12 +437,12 @@ def test_fresh_connection_closed_without_response_is_not_retried(
 ) -> None:
     seen: list[ReceivedRequest] = []
 
-    def handler(conn: socket.socket) -> None:
-        r = RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        r = conn.read_request()
         assert r is not None
         seen.append(r)
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         with pytest.raises(NoResponseError) as ei:
             transport.handle_request(req(srv.url()), T)
         assert "closed the connection without sending a response" in str(ei.value)
@@ -458,13 +456,13 @@ def test_fresh_connection_closed_without_response_is_not_retried(
 def test_idle_connection_closed_by_server_is_replaced(transport: UrllibTransport) -> None:
     closed = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(response(b"one"))  # keep-alive by default ...
         conn.close()  # ... but the server closes the idle connection
         closed.set()
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         assert fetch(transport, srv.url())[2] == b"one"
         assert closed.wait(WAIT)
         time.sleep(0.02)  # let the FIN arrive
@@ -479,22 +477,21 @@ def test_reused_connection_failing_before_response_is_retried_once(
     seen: list[str] = []
     lock = threading.Lock()
 
-    def handler(conn: socket.socket) -> None:
+    def handler(conn: Conn) -> None:
         with lock:
             first = not seen
             seen.append("conn")
-        reader = RequestReader(conn)
         for _ in range(10):
-            r = reader.read_request()
+            r = conn.read_request()
             if r is None:
                 return
             seen.append(r.body.decode())
             if first and r.body == b"2":  # the race: the server gave up as the request came
-                reset(conn) if how == "reset" else conn.close()
+                conn.reset() if how == "reset" else conn.close()
                 return
             conn.sendall(response(b"ok " + r.body))
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         assert fetch(transport, srv.url(), body=b"1")[2] == b"ok 1"
         assert fetch(transport, srv.url(), body=b"2")[2] == b"ok 2"
         assert fetch(transport, srv.url(), body=b"3")[2] == b"ok 3"
@@ -503,7 +500,7 @@ def test_reused_connection_failing_before_response_is_retried_once(
 
 
 def test_response_closed_before_its_end_is_not_reused(transport: UrllibTransport) -> None:
-    with start_server(keepalive(lambda r: response(b"x" * 300_000))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"x" * 300_000))) as srv:
         with transport.handle_request(req(srv.url()), T) as r:
             assert r.read_chunk()
         with transport.handle_request(req(srv.url()), T) as r:
@@ -514,7 +511,7 @@ def test_response_closed_before_its_end_is_not_reused(transport: UrllibTransport
 
 
 def test_close_is_idempotent_and_reading_after_close_fails(transport: UrllibTransport) -> None:
-    with start_server(keepalive(lambda r: response(b"abc"))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"abc"))) as srv:
         r = transport.handle_request(req(srv.url()), T)
         r.close()
         r.close()
@@ -532,16 +529,15 @@ def test_close_is_idempotent_and_reading_after_close_fails(transport: UrllibTran
 def test_drain_with_short_timeout_reads_the_last_bytes_and_keeps_the_connection(
     transport: UrllibTransport,
 ) -> None:
-    def handler(conn: socket.socket) -> None:
-        reader = RequestReader(conn)
+    def handler(conn: Conn) -> None:
         for _ in range(3):
-            if reader.read_request() is None:
+            if conn.read_request() is None:
                 return
             conn.sendall(chunked([b"data: [DONE]\n\n"], end=False))
             time.sleep(0.02)
             conn.sendall(b"0\r\n\r\n")
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         for _ in range(2):
             with transport.handle_request(req(srv.url()), T) as r:
                 assert r.read_chunk() == b"data: [DONE]\n\n"
@@ -552,13 +548,12 @@ def test_drain_with_short_timeout_reads_the_last_bytes_and_keeps_the_connection(
 def test_drain_timeout_is_short_and_drops_the_connection(transport: UrllibTransport) -> None:
     release = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        reader = RequestReader(conn)
-        while reader.read_request() is not None:
+    def handler(conn: Conn) -> None:
+        while conn.read_request() is not None:
             conn.sendall(chunked([b"data: [DONE]\n\n"], end=False))
             release.wait(WAIT)
 
-    with start_server(handler, release=[release]) as srv:
+    with ScriptedServer(handler, release=[release]) as srv:
         with transport.handle_request(req(srv.url()), T) as r:  # read timeout 2 s
             assert r.read_chunk() == b"data: [DONE]\n\n"
             t0 = time.monotonic()
@@ -573,13 +568,13 @@ def test_drain_timeout_is_short_and_drops_the_connection(transport: UrllibTransp
 
 
 def test_read_chunk_timeout_applies_to_one_read_only(transport: UrllibTransport) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(chunked([b"first"], end=False))
         time.sleep(0.3)
         conn.sendall(chunk(b"second") + b"0\r\n\r\n")
 
-    with start_server(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
+    with ScriptedServer(handler) as srv, transport.handle_request(req(srv.url()), T) as r:
         assert r.read_chunk(timeout=0.1) == b"first"
         assert r.read_chunk() == b"second"  # 0.3 s later: the 2 s read timeout is back
         assert r.read_chunk() == b""
@@ -604,7 +599,7 @@ def test_read_chunk_timeout_applies_to_one_read_only(transport: UrllibTransport)
 def test_unsendable_header_is_a_value_error_before_sending(
     transport: UrllibTransport, headers: dict[str, str]
 ) -> None:
-    with start_server(ok()) as srv:
+    with ScriptedServer(ok()) as srv:
         with pytest.raises(ValueError) as ei:
             transport.handle_request(req(srv.url(), headers=headers), T)
         assert "Injected" not in str(ei.value)
@@ -621,7 +616,7 @@ def test_not_an_http_url_is_a_value_error(transport: UrllibTransport) -> None:
 
 
 def test_idle_connections_expire() -> None:
-    with start_server(ok()) as srv, UrllibTransport(keepalive_expiry=0.05) as t:
+    with ScriptedServer(ok()) as srv, UrllibTransport(keepalive_expiry=0.05) as t:
         fetch(t, srv.url())
         fetch(t, srv.url())
         time.sleep(0.1)
@@ -630,14 +625,14 @@ def test_idle_connections_expire() -> None:
 
 
 def test_max_idle_zero_keeps_nothing() -> None:
-    with start_server(ok()) as srv, UrllibTransport(max_idle_per_origin=0) as t:
+    with ScriptedServer(ok()) as srv, UrllibTransport(max_idle_per_origin=0) as t:
         for _ in range(3):
             fetch(t, srv.url())
         assert srv.connections == 3
 
 
 def test_max_idle_bounds_the_pool() -> None:
-    with start_server(ok()) as srv, UrllibTransport(max_idle_per_origin=2) as t:
+    with ScriptedServer(ok()) as srv, UrllibTransport(max_idle_per_origin=2) as t:
         # four responses open at once need four connections; closing them keeps two idle
         responses = [t.handle_request(req(srv.url()), T) for _ in range(4)]
         for r in responses:
@@ -661,7 +656,7 @@ def test_threads_share_one_transport(transport: UrllibTransport) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    with start_server(keepalive(lambda r: response(b"ok " + r.body))) as srv:
+    with ScriptedServer(keepalive(lambda r: response(b"ok " + r.body))) as srv:
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
         for th in threads:
             th.start()
@@ -675,11 +670,11 @@ def test_threads_share_one_transport(transport: UrllibTransport) -> None:
 def test_close_closes_idle_connections_and_later_requests_still_work() -> None:
     eofs = threading.Semaphore(0)
 
-    def handler(conn: socket.socket) -> None:
+    def handler(conn: Conn) -> None:
         keepalive(lambda r: response(b"ok"))(conn)
         eofs.release()
 
-    with start_server(handler) as srv:
+    with ScriptedServer(handler) as srv:
         t = UrllibTransport()
         fetch(t, srv.url())
         t.close()
@@ -703,22 +698,21 @@ def test_invalid_pool_settings() -> None:
 def test_http_forward_proxy_gets_absolute_target_and_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[ReceivedRequest] = []
-    with start_server(keepalive(lambda r: response(b"via proxy"), seen=seen)) as proxy:
+    with ScriptedServer(keepalive(lambda r: response(b"via proxy"))) as proxy:
         monkeypatch.setenv("HTTP_PROXY", f"http://user:p%40ss@127.0.0.1:{proxy.port}")
         with UrllibTransport() as t:
             for _ in range(2):
                 status, _, body = fetch(t, "http://api.example.test:8080/v1/x?y=1")
                 assert (status, body) == (200, b"via proxy")
         assert proxy.connections == 1
-    r = seen[0]
+    r = proxy.requests[0]
     assert r.target == "http://api.example.test:8080/v1/x?y=1"
     assert r.header_list("host") == ["api.example.test:8080"]
     assert r.header("proxy-authorization") == "Basic " + base64.b64encode(b"user:p@ss").decode()
 
 
 def test_no_proxy_bypasses_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    with start_server(ok(b"proxy")) as proxy, start_server(ok(b"direct")) as origin:
+    with ScriptedServer(ok(b"proxy")) as proxy, ScriptedServer(ok(b"direct")) as origin:
         monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
         monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
         with UrllibTransport() as t:
@@ -789,17 +783,10 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     )
 
 
-def server_context(cert: str, key: str) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 def test_tls_verified_with_ca_file_and_kept_alive(certs: Certs) -> None:
-    seen: list[ReceivedRequest] = []
     tls = server_context(certs.cert, certs.key)
     with (
-        start_server(keepalive(lambda r: response(b"secure"), seen=seen), ssl_context=tls) as srv,
+        ScriptedServer(keepalive(lambda r: response(b"secure")), ssl_context=tls) as srv,
         UrllibTransport(verify=certs.ca) as t,
     ):
         for host in ("127.0.0.1", "localhost", "127.0.0.1"):
@@ -807,21 +794,21 @@ def test_tls_verified_with_ca_file_and_kept_alive(certs: Certs) -> None:
         time.sleep(0.05)  # TLS 1.3 session tickets may arrive while idle: still reusable
         assert fetch(t, srv.url())[2] == b"secure"
         assert srv.connections == 2  # one per origin (127.0.0.1 and localhost)
-    assert seen[1].header("host") == f"localhost:{srv.port}"
+    assert srv.requests[1].header("host") == f"localhost:{srv.port}"
 
 
 def test_tls_idle_connection_closed_by_server_is_replaced(certs: Certs) -> None:
     closed = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(response(b"one"))
         conn.close()
         closed.set()
 
     tls = server_context(certs.cert, certs.key)
     with (
-        start_server(handler, ssl_context=tls) as srv,
+        ScriptedServer(handler, ssl_context=tls) as srv,
         UrllibTransport(verify=certs.ca) as t,
     ):
         assert fetch(t, srv.url())[2] == b"one"
@@ -833,7 +820,7 @@ def test_tls_idle_connection_closed_by_server_is_replaced(certs: Certs) -> None:
 
 def test_tls_untrusted_certificate_is_a_clear_no_response_error(certs: Certs) -> None:
     tls = server_context(certs.cert, certs.key)
-    with start_server(ok(), ssl_context=tls) as srv, UrllibTransport() as t:
+    with ScriptedServer(ok(), ssl_context=tls) as srv, UrllibTransport() as t:
         with pytest.raises(NoResponseError) as ei:
             t.handle_request(req(srv.url()), T)
     assert "certificate could not be verified" in str(ei.value)
@@ -843,38 +830,34 @@ def test_tls_untrusted_certificate_is_a_clear_no_response_error(certs: Certs) ->
 
 def test_tls_hostname_mismatch_is_rejected(certs: Certs) -> None:
     tls = server_context(certs.other_cert, certs.other_key)
-    with start_server(ok(), ssl_context=tls) as srv, UrllibTransport(verify=certs.ca) as t:
+    with ScriptedServer(ok(), ssl_context=tls) as srv, UrllibTransport(verify=certs.ca) as t:
         with pytest.raises(NoResponseError, match="certificate could not be verified"):
             t.handle_request(req(srv.url()), T)
 
 
 def test_tls_verify_false_must_be_asked_for(certs: Certs) -> None:
     tls = server_context(certs.other_cert, certs.other_key)
-    with start_server(ok(), ssl_context=tls) as srv, UrllibTransport(verify=False) as t:
+    with ScriptedServer(ok(), ssl_context=tls) as srv, UrllibTransport(verify=False) as t:
         assert fetch(t, srv.url())[2] == b"hello"
 
 
 def test_https_through_connect_tunnel(certs: Certs, monkeypatch: pytest.MonkeyPatch) -> None:
-    origin_seen: list[ReceivedRequest] = []
     connects: list[ReceivedRequest] = []
     tls = server_context(certs.cert, certs.key)
 
-    with start_server(
-        keepalive(lambda r: response(b"tunnelled"), seen=origin_seen), ssl_context=tls
-    ) as origin:
+    with ScriptedServer(keepalive(lambda r: response(b"tunnelled")), ssl_context=tls) as origin:
 
-        def proxy_handler(conn: socket.socket) -> None:
-            reader = RequestReader(conn)
-            connect = reader.read_request()
+        def proxy_handler(conn: Conn) -> None:
+            connect = conn.read_request()
             assert connect is not None and connect.method == "CONNECT"
             connects.append(connect)
             conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             with socket.create_connection(("127.0.0.1", origin.port), timeout=WAIT) as up:
-                if reader.buf:
-                    up.sendall(reader.buf)
-                relay(conn, up)
+                if conn.buf:
+                    up.sendall(conn.buf)
+                relay(conn.sock, up)
 
-        with start_server(proxy_handler) as proxy:
+        with ScriptedServer(proxy_handler) as proxy:
             monkeypatch.setenv("HTTPS_PROXY", f"http://u:pw@127.0.0.1:{proxy.port}")
             monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")  # not used for https
             with UrllibTransport(verify=certs.ca) as t:
@@ -884,19 +867,19 @@ def test_https_through_connect_tunnel(certs: Certs, monkeypatch: pytest.MonkeyPa
     (connect,) = connects
     assert connect.target == f"localhost:{origin.port}"
     assert connect.header("proxy-authorization") == "Basic " + base64.b64encode(b"u:pw").decode()
-    assert [r.target for r in origin_seen] == ["/v1/x", "/v1/x"]
-    assert origin_seen[0].header("proxy-authorization") is None  # on the CONNECT only
-    assert origin_seen[0].header("host") == f"localhost:{origin.port}"
+    assert [r.target for r in origin.requests] == ["/v1/x", "/v1/x"]
+    assert origin.requests[0].header("proxy-authorization") is None  # on the CONNECT only
+    assert origin.requests[0].header("host") == f"localhost:{origin.port}"
 
 
 def test_connect_refused_by_proxy_is_a_no_response_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def proxy_handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def proxy_handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
 
-    with start_server(proxy_handler) as proxy:
+    with ScriptedServer(proxy_handler) as proxy:
         monkeypatch.setenv("HTTPS_PROXY", f"http://u:hunter2@127.0.0.1:{proxy.port}")
         with UrllibTransport() as t, pytest.raises(NoResponseError) as ei:
             t.handle_request(req("https://api.example.test/v1/x"), T)
@@ -930,7 +913,7 @@ loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("h11", "anyio"))
 print(r.status_code, body.decode(), loaded)
 """
     root = Path(__file__).resolve().parents[2]
-    with start_server(ok()) as srv:
+    with ScriptedServer(ok()) as srv:
         out = subprocess.run(
             [sys.executable, "-W", "error::ResourceWarning", "-c", code, srv.url()],
             cwd=root,
@@ -958,7 +941,7 @@ def read_pieces(resp: SyncResponse) -> list[bytes]:
 
 def test_chunks_already_received_come_as_one_piece(transport: UrllibTransport) -> None:
     events = [b"data: %d\n\n" % i for i in range(500)]
-    with start_server(keepalive(lambda r: chunked(events))) as srv:  # one sendall, about 9 KB
+    with ScriptedServer(keepalive(lambda r: chunked(events))) as srv:  # one sendall, about 9 KB
         for _ in range(2):
             with transport.handle_request(req(srv.url()), T) as r:
                 pieces = read_pieces(r)
@@ -978,7 +961,7 @@ def test_chunks_already_received_come_as_one_piece(transport: UrllibTransport) -
     ids=["chunked-surplus", "content-length-surplus", "connection-close", "http-1.0"],
 )
 def test_a_connection_is_not_reused_after(transport: UrllibTransport, answer: bytes) -> None:
-    with start_server(keepalive(lambda r: answer)) as srv:
+    with ScriptedServer(keepalive(lambda r: answer)) as srv:
         for _ in range(2):
             assert fetch(transport, srv.url())[::2] == (200, b"abc")
         assert srv.connections == 2
@@ -987,7 +970,7 @@ def test_a_connection_is_not_reused_after(transport: UrllibTransport, answer: by
 def test_trailers_and_extensions_keep_the_connection(transport: UrllibTransport) -> None:
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     body = b'3;ext=1\r\nabc\r\n2 ; q="x"\r\nde\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n'
-    with start_server(keepalive(lambda r: head + body)) as srv:
+    with ScriptedServer(keepalive(lambda r: head + body)) as srv:
         for _ in range(3):
             assert fetch(transport, srv.url())[2] == b"abcde"
         assert srv.connections == 1
@@ -995,7 +978,7 @@ def test_trailers_and_extensions_keep_the_connection(transport: UrllibTransport)
 
 def test_head_of_a_chunked_answer_has_no_body(transport: UrllibTransport) -> None:
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-    with start_server(keepalive(lambda r: head)) as srv:
+    with ScriptedServer(keepalive(lambda r: head)) as srv:
         for _ in range(3):
             assert fetch(transport, srv.url(), method="HEAD", body=b"")[2] == b""
         assert srv.connections == 1
@@ -1009,12 +992,12 @@ def test_head_of_a_chunked_answer_has_no_body(transport: UrllibTransport) -> Non
 def test_malformed_chunked_framing(transport: UrllibTransport, framing: bytes) -> None:
     go = threading.Event()
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(chunked([b"good"], end=False) + framing + b"hello\r\n0\r\n\r\n")
         go.wait(WAIT)
 
-    with start_server(handler, release=[go]) as srv:
+    with ScriptedServer(handler, release=[go]) as srv:
         with transport.handle_request(req(srv.url()), T) as r:
             assert r.read_chunk() == b"good"  # the bytes before the bad ones first
             with pytest.raises(NoResponseError) as ei:
@@ -1025,11 +1008,11 @@ def test_malformed_chunked_framing(transport: UrllibTransport, framing: bytes) -
 
 
 def test_chunk_data_without_its_crlf(transport: UrllibTransport) -> None:
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(chunked([], end=False) + b"5\r\nhelloXX0\r\n\r\n")
 
-    with start_server(handler) as srv, pytest.raises(NoResponseError, match="CRLF"):
+    with ScriptedServer(handler) as srv, pytest.raises(NoResponseError, match="CRLF"):
         fetch(transport, srv.url())
 
 
@@ -1037,11 +1020,11 @@ def test_chunk_data_without_its_crlf(transport: UrllibTransport) -> None:
 def test_truncated_at_any_point_of_the_framing(transport: UrllibTransport, cut: int) -> None:
     wire = chunked([b"abc", b"defg"], end=True).split(b"\r\n\r\n", 1)[1]
 
-    def handler(conn: socket.socket) -> None:
-        RequestReader(conn).read_request()
+    def handler(conn: Conn) -> None:
+        conn.read_request()
         conn.sendall(chunked([], end=False) + wire[:cut])
 
-    with start_server(handler) as srv, pytest.raises(IncompleteResponseError) as ei:
+    with ScriptedServer(handler) as srv, pytest.raises(IncompleteResponseError) as ei:
         fetch(transport, srv.url())
     assert "without its last chunk" in str(ei.value)
 
