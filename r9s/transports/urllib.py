@@ -3,8 +3,23 @@
 Why ``http.client`` and not ``urllib.request``: ``urlopen`` opens a new TCP (and TLS) connection
 for every request, follows redirects, adds headers of its own and reads the proxy settings through
 ``urllib.request.getproxies``.  An SDK that streams completions needs the opposite on each count,
-so this module keeps ``http.client`` for what it does well (writing the request, parsing the
-status line and headers) and adds what it lacks:
+so this module keeps ``http.client`` for what it does well (connecting: TCP, TLS with hostname
+checks, the proxy ``CONNECT`` tunnel) and does the rest itself:
+
+- **Its own request head and response head.**  The request head is built here from fields checked
+  once (names are tokens, values hold no CR, LF or NUL, latin-1) and written with the body in one
+  ``sendall``; the response head is read with ``recv`` and parsed by the core's strict, bounded
+  ``ResponseHeadParser`` (``r9s._core.http11``), which also decides the body's framing and
+  whether the connection may be reused (``body_framing``).  ``http.client``'s own response path
+  (``HTTPResponse.begin``: a new buffered reader per response, ``email.feedparser``, a dozen
+  method calls) cost more CPU than the rest of a small request together, and accepted heads
+  that had to be re-checked here afterwards (a line without a colon dropped silently, with every
+  field after it).  Its ``putrequest`` / ``putheader`` state machine is not used either, so a
+  connection's ``http.client`` state stays idle: nothing there has to be reset between requests.
+  (The alternative, an ``HTTPResponse`` subclass whose ``begin`` used the core parser, would have
+  kept the buffered reader per response and the ``__state`` / ``__response`` bookkeeping.)
+  Interim ``1xx`` heads (``100 Continue``, ``103 Early Hints``) are skipped, ``101`` is returned
+  and its connection never reused.
 
 - **A keep-alive pool.**  Idle connections are kept per origin (and per proxy), last in first out,
   at most ``max_idle_per_origin`` each, for at most ``keepalive_expiry`` seconds.  A connection goes
@@ -16,16 +31,16 @@ status line and headers) and adds what it lacks:
   reuse before any response byte arrived (broken pipe, reset, "remote end closed connection
   without response") makes the request go again, once, on a fresh connection.  A fresh connection
   is never retried here: retrying is the driver's decision.
-- **Framing checks.**  A body with a length or chunked framing is read raw from the socket's
-  reader and framed here: a Content-Length body is counted (a short one raises
-  ``IncompleteResponseError``, where ``HTTPResponse.read1`` would return ``b""``; bytes past
-  its end are seen and the connection is not reused), a chunked body goes through the core's
-  strict ``ChunkedDecoder`` (``http.client`` would return one HTTP chunk per read, and servers
-  streaming events send one chunk per event; it also accepts sizes like ``-5``).  Losing data
-  is never silent.  Content coding (gzip) is left alone, and no ``Accept-Encoding`` is added:
+- **Framing checks.**  The body is read raw from the socket (first the bytes that came with the
+  head) and framed here: a Content-Length body is counted (a short one raises
+  ``IncompleteResponseError``; bytes past its end are seen and the connection is not reused), a
+  chunked body goes through the core's strict ``ChunkedDecoder`` (every chunk received so far
+  per read: servers streaming events send one chunk per event), a body without either runs to
+  the connection's end.  A transfer coding other than chunked is refused.  Losing data is
+  never silent.  Content coding (gzip) is left alone, and no ``Accept-Encoding`` is added:
   the request headers carry what the core wants.
-- **One send per request.**  The head and a bytes body go out in one ``send`` (``http.client``
-  alone makes two).
+- **One send per request.**  The head and a bytes body go out in one ``sendall``
+  (``http.client`` alone makes two).
 - **Early answers.**  A server may answer before it has read the whole request (a proxy's
   ``413 Payload Too Large``, a ``401`` decided on the head) and then close or stop reading; the
   send then fails (reset, broken pipe) or times out.  The answer is then looked for in the
@@ -45,6 +60,10 @@ status line and headers) and adds what it lacks:
   plain http goes to the proxy with the absolute URL as target, https through a CONNECT tunnel
   (``Proxy-Authorization`` on the CONNECT only).  An https target through an ``https://`` proxy
   would need TLS inside TLS, which ``http.client`` cannot do: that raises ``ValueError``.
+  The environment is looked at on every request, as before, but cheaply: the eight variables'
+  raw values (read from ``os.environ``'s underlying dict) key a per-transport cache of routes
+  (URL -> origin, proxy, request target), so a changed environment is honoured at once and an
+  unchanged one costs no URL splitting or proxy parsing.
 
 Redirects are not followed: a 3xx is returned as it is.  Only the standard library is used, so
 the sync path works without h11 or anyio installed; the TLS context is made once per transport,
@@ -54,17 +73,28 @@ on first https use.
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import select
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Union
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Union
 
 from r9s._core.chunked import ChunkedDecoder, ChunkedError, IncompleteChunkedBody
 from r9s._core.headers import Headers
+from r9s._core.http11 import MAX_HEAD_SIZE as MAX_HEAD_SIZE
+from r9s._core.http11 import (
+    Framing,
+    HeadError,
+    IncompleteHead,
+    ResponseHead,
+    ResponseHeadParser,
+    body_framing,
+)
 from r9s._core.request import Request, Timeout
 from r9s.errors import IncompleteResponseError, NoResponseError, RequestTimeoutError
 from r9s.transports._common import Origin, Proxy, Verify, make_ssl_context, proxy_for, split_url
@@ -81,6 +111,8 @@ _METHODS_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
 #: Request fields that belong to the transport: dropped from ``request.headers``.
 _TRANSPORT_FIELDS: Final = frozenset({"content-length", "transfer-encoding"})
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Methods known to be tokens (others are checked with ``_TOKEN``).
+_SENDABLE_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _BAD_VALUE_CHARS: Final = re.compile(r"[\r\n\x00]")
 
 _Key = tuple[Origin, Union[Proxy, None]]
@@ -98,6 +130,10 @@ def _send_output(
     ``http.client`` (through Python 3.13 at least) sends the head, then the body, in two
     ``sendall`` calls: two system calls and two TCP segments per request.  Any other body
     (none, a file, an iterable, chunked encoding) goes the standard way.
+
+    The transport itself no longer sends through ``putrequest`` / ``endheaders`` (it writes the
+    head it built, ``_request_head``); this keeps ``http.client``'s own request path on the
+    connection classes below in one send as well.
     """
     buffer = getattr(self, "_buffer", None)
     if type(message_body) is bytes and not encode_chunked and type(buffer) is list:
@@ -142,30 +178,32 @@ class UrllibResponse:
         key: _Key,
         conn: _Conn,
         sock: socket.socket,
-        response: http.client.HTTPResponse,
+        head: ResponseHead,
+        framing: Framing,
+        pending: bytes,
         read_timeout: float | None,
         where: str,
         reusable: bool = True,
     ) -> None:
-        self.status_code = response.status
-        self.headers = Headers(response.getheaders())
+        self.status_code = head.status
+        self.headers = Headers(head.headers)
         self._transport = transport
         self._key = key
         self._conn = conn
         self._sock = sock
-        self._response = response
+        #: Bytes received with the head, after it: the body's start, returned by the next read.
+        self._pending = pending
         self._read_timeout = read_timeout
         self._where = where
         #: The declared length (Content-Length, or 0 for HEAD / 204 / 304), ``None`` otherwise.
-        self._expected: int | None = response.length
-        #: Removes the chunked coding; http.client's own chunk reader is not used (see read_chunk).
-        self._decoder: ChunkedDecoder | None = None
-        if response.chunked and response.length != 0:
-            self._decoder = ChunkedDecoder()
-            self._expected = None
+        self._expected: int | None = framing.length
+        #: Removes the chunked coding (the core's strict decoder).
+        self._decoder: ChunkedDecoder | None = ChunkedDecoder() if framing.chunked else None
+        self._keep_alive = framing.keep_alive
         self._received = 0
         self._done = self._expected == 0
-        self._surplus = False  # bytes arrived after the body's end: the connection is not reused
+        #: Bytes arrived after the body's end (a bodiless answer counts too): never reused.
+        self._surplus = self._done and bool(pending)
         #: False for an early answer (the request was not sent whole): never reused.
         self._reusable = reusable
         self._closed = False
@@ -202,7 +240,7 @@ class UrllibResponse:
             elif self._expected is not None:
                 data = self._read_counted()
             else:
-                data = self._response.read1(_READ_SIZE)
+                data = self._recv()
             if timeout is not None:
                 self._sock.settimeout(self._read_timeout)
         except TimeoutError as exc:
@@ -225,9 +263,6 @@ class UrllibResponse:
                 f"the connection to {self._where} was reset after {self._received}"
                 f"{_of(self._expected)} bytes of the body"
             ) from exc
-        except http.client.HTTPException as exc:
-            self._abort()
-            raise NoResponseError(f"malformed body from {self._where}: {_describe(exc)}") from exc
         except OSError as exc:
             self._abort()
             raise NoResponseError(
@@ -250,19 +285,24 @@ class UrllibResponse:
         self._done = True  # EOF for a body delimited by the connection's end
         return b""
 
-    def _read_counted(self) -> bytes:
-        """Body bytes of a Content-Length body (``b""`` at an early EOF), read raw.
+    def _recv(self) -> bytes:
+        """The bytes that came with the head, else what one ``recv`` returns (``b""`` at EOF)."""
+        data = self._pending
+        if data:
+            self._pending = b""
+            return data
+        return self._sock.recv(_READ_SIZE)
 
-        ``HTTPResponse.read1`` never reads past the declared length, so bytes a server sent
-        beyond it would stay unseen in the reader's buffer; read raw, they are seen, and the
-        connection is not reused.  Sets ``_done`` once the declared length was read.
+    def _read_counted(self) -> bytes:
+        """Body bytes of a Content-Length body (``b""`` at an early EOF).
+
+        Bytes a server sent beyond the declared length are seen (they arrive in the same
+        ``recv``), and the connection is then not reused.  Sets ``_done`` once the declared
+        length was read.
         """
-        fp = self._response.fp
-        if fp is None:
-            raise OSError("the response was closed")
         assert self._expected is not None
         left = self._expected - self._received
-        data = fp.read1(_READ_SIZE)
+        data = self._recv()
         if len(data) >= left:
             self._done = True
             if len(data) > left:
@@ -271,23 +311,19 @@ class UrllibResponse:
         return data
 
     def _read_chunked(self, decoder: ChunkedDecoder) -> bytes:
-        """Body bytes of a chunked body, read raw from the socket's buffered reader.
+        """Body bytes of a chunked body: every chunk received so far, not one per call.
 
-        ``HTTPResponse.read1`` would return one HTTP chunk per call, after several method calls
-        of its own; servers streaming events send one chunk per event.  Reading the raw bytes
-        (what ``read1`` on the reader holds, or one ``recv``) returns every chunk received.
-        Sets ``_done`` once the last chunk and the trailers were read.
+        Servers streaming events send one chunk per event; decoding what one ``recv`` returned
+        hands them all over at once.  Sets ``_done`` once the last chunk and the trailers were
+        read.
 
         Raises:
             ChunkedError: malformed framing (``IncompleteChunkedBody`` at an early EOF).
         """
-        fp = self._response.fp
-        if fp is None:
-            raise OSError("the response was closed")
         while True:
             if decoder.error is not None:  # found after the bytes returned last time
                 raise decoder.error
-            raw = fp.read1(_READ_SIZE)
+            raw = self._recv()
             if not raw:
                 decoder.end()  # raises: the body had not ended
             data = decoder.feed(raw)
@@ -307,27 +343,22 @@ class UrllibResponse:
             return
         self._closed = True
         conn, sock = self._conn, self._sock
-        reusable = (
+        self._pending = b""
+        if (
             self._done
             and self._reusable
+            and self._keep_alive
             and not self._surplus
-            and not self._response.will_close
             and conn.sock is sock
-        )
-        try:
-            self._response.close()
-        finally:
-            if reusable:
-                self._transport._release(self._key, conn)
-            else:
-                _discard(conn, sock)
+        ):
+            self._transport._release(self._key, conn)
+        else:
+            _discard(conn, sock)
 
     def _abort(self) -> None:
         self._closed = True
-        try:
-            self._response.close()
-        finally:
-            _discard(self._conn, self._sock)
+        self._pending = b""
+        _discard(self._conn, self._sock)
 
     def __enter__(self) -> UrllibResponse:
         return self
@@ -376,6 +407,8 @@ class UrllibTransport:
         self._idle: dict[_Key, list[tuple[_Conn, float]]] = {}
         self._ssl_context: ssl.SSLContext | None = None
         self._closed = False
+        #: (URL, proxy environment) -> route; a changed environment makes a new key.
+        self._routes: dict[tuple[str, tuple[object, ...] | None], _Route] = {}
 
     def handle_request(self, request: Request, timeout: Timeout) -> UrllibResponse:
         """Send ``request`` and return once the status line and headers arrived.
@@ -395,24 +428,19 @@ class UrllibTransport:
             NoResponseError: the connection was refused, reset or failed its TLS handshake, the
                 name did not resolve, or the status line or headers were malformed.
         """
-        origin, target = split_url(request.url)
-        proxy = proxy_for(origin, self._trust_env)
-        if proxy is not None and origin.scheme == "https" and proxy.origin.scheme == "https":
-            raise ValueError(
-                "an https:// proxy cannot tunnel https requests in the urllib transport; "
-                "use an http:// proxy URL (the tunnel still carries end-to-end TLS)"
-            )
+        url = request.url
+        env = _proxy_env() if self._trust_env else None
+        route = self._routes.get((url, env))
+        if route is None:
+            route = _route(url, self._trust_env)
+            if len(self._routes) >= _MAX_ROUTES:
+                self._routes.clear()
+            self._routes[url, env] = route
+        origin, proxy, target, where = route
         method = request.method
-        if not _TOKEN.fullmatch(method):
+        if method not in _SENDABLE_METHODS and not _TOKEN.fullmatch(method):
             raise ValueError(f"invalid HTTP method {method!r}")
-        if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
-            raise ValueError("the URL path or query holds whitespace, control or non-ASCII chars")
-        fields = _request_fields(request, origin, proxy)
-        if proxy is not None and origin.scheme == "http":
-            target = f"http://{_authority(origin)}{target}"  # absolute form for a forward proxy
-        where = _hostport(origin)
-        if proxy is not None:
-            where = f"{where} via proxy {_hostport(proxy.origin)}"
+        head = _request_head(method, target, _request_fields(request, origin, proxy))
         key: _Key = (origin, proxy)
 
         conn = self._checkout(key)
@@ -420,9 +448,7 @@ class UrllibTransport:
             if conn is None:
                 conn = self._connect(origin, proxy, timeout, where)
             try:
-                return self._exchange(
-                    conn, reused, key, method, target, fields, request.body, timeout, where
-                )
+                return self._exchange(conn, reused, key, method, head, request.body, timeout, where)
             except _StaleConnection:
                 conn = None  # already closed; go again, once, on a fresh connection
         raise AssertionError("unreachable: a fresh connection is never stale")
@@ -538,8 +564,7 @@ class UrllibTransport:
         reused: bool,
         key: _Key,
         method: str,
-        target: str,
-        fields: list[tuple[str, str]],
+        head_bytes: bytes,
         body: bytes,
         timeout: Timeout,
         where: str,
@@ -547,18 +572,16 @@ class UrllibTransport:
         sock: socket.socket = conn.sock
         try:
             sock.settimeout(timeout.write)
-            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in fields:
-                conn.putheader(name, value)
-            conn.endheaders(body or None)
+            sock.sendall(head_bytes + body if body else head_bytes)
         except OSError as exc:  # TimeoutError included
             # The server may have answered before it stopped reading (RFC 9112 section 9.6):
             # a 413 or 401 sent while the body was still on its way, then a close.
-            early = self._early_answer(conn, sock, timeout, where)
-            if early is not None and not (reused and early.status == 408):
-                return self._response(key, conn, sock, early, timeout, where, reusable=False)
-            if early is not None:
-                early.close()
+            early = self._early_answer(sock, timeout)
+            if early is not None and not (reused and early[0].status == 408):
+                head, pending = early
+                return self._response(
+                    key, conn, sock, head, pending, method, timeout, where, reusable=False
+                )
             _discard(conn, sock)
             if isinstance(exc, TimeoutError):
                 raise RequestTimeoutError(
@@ -576,61 +599,80 @@ class UrllibTransport:
 
         try:
             sock.settimeout(timeout.read)
-            response = conn.getresponse()
+            head, pending = _read_head(sock)
         except TimeoutError as exc:
             _discard(conn, sock)
             raise RequestTimeoutError(
                 f"no response from {where} within {_secs(timeout.read)} (read timeout)"
             ) from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except IncompleteHead as exc:
+            _discard(conn, sock)
+            if exc.received == 0:
+                if reused:
+                    raise _StaleConnection from exc
+                msg = f"{where} closed the connection without sending a response"
+            else:
+                msg = (
+                    f"{where} closed the connection inside the response head "
+                    f"(after {exc.received} bytes)"
+                )
+            raise NoResponseError(msg) from exc
+        except HeadError as exc:
+            _discard(conn, sock)
+            raise NoResponseError(f"malformed status line or headers from {where}: {exc}") from exc
+        except OSError as exc:
             _discard(conn, sock)
             if reused and _is_stale(exc):
                 raise _StaleConnection from exc
-            if isinstance(exc, http.client.RemoteDisconnected):
-                msg = f"{where} closed the connection without sending a response"
-            elif isinstance(exc, http.client.HTTPException):
-                msg = f"malformed status line or headers from {where}: {_describe(exc)}"
-            else:
-                msg = f"reading the response from {where} failed: {_describe(exc)}"
-            raise NoResponseError(msg) from exc
+            raise NoResponseError(
+                f"reading the response from {where} failed: {_describe(exc)}"
+            ) from exc
         except BaseException:
             _discard(conn, sock)
             raise
 
-        return self._response(key, conn, sock, response, timeout, where)
+        return self._response(key, conn, sock, head, pending, method, timeout, where)
 
     def _response(
         self,
         key: _Key,
         conn: _Conn,
         sock: socket.socket,
-        response: http.client.HTTPResponse,
+        head: ResponseHead,
+        pending: bytes,
+        method: str,
         timeout: Timeout,
         where: str,
         *,
         reusable: bool = True,
     ) -> UrllibResponse:
-        """Check the head http.client parsed and wrap it; on any failure close the connection."""
+        """Decide the body's framing and wrap the head; on any failure close the connection."""
         try:
-            _check_head(response, where)
+            try:
+                framing = body_framing(head, method)
+            except HeadError as exc:
+                raise NoResponseError(
+                    f"malformed status line or headers from {where}: {exc}"
+                ) from exc
             return UrllibResponse(
                 transport=self,
                 key=key,
                 conn=conn,
                 sock=sock,
-                response=response,
+                head=head,
+                framing=framing,
+                pending=pending,
                 read_timeout=timeout.read,
                 where=where,
                 reusable=reusable,
             )
         except BaseException:
-            response.close()
             _discard(conn, sock)
             raise
 
     def _early_answer(
-        self, conn: _Conn, sock: socket.socket, timeout: Timeout, where: str
-    ) -> http.client.HTTPResponse | None:
+        self, sock: socket.socket, timeout: Timeout
+    ) -> tuple[ResponseHead, bytes] | None:
         """The response head a server sent before sending the request failed, if any.
 
         A server may answer while the body is still coming (a ``413`` from a proxy, a ``401``
@@ -638,101 +680,197 @@ class UrllibTransport:
         fails with a broken pipe or a reset, or times out.  What the server sent before that is
         still in the socket's receive buffer (Linux keeps it even after a reset; some systems
         discard it on a reset, and then there is nothing to read), so it is read here, waiting
-        at most ``min(read timeout, EARLY_ANSWER_WAIT)`` per read, with http.client's head
-        limits and ``MAX_HEAD_SIZE``.
+        at most ``min(read timeout, EARLY_ANSWER_WAIT)`` per read, with the core's head limits.
 
         Returns:
-            The parsed response (its connection must never be reused), or ``None`` when no
-            valid head could be read; the caller then reports the send failure.
+            The head and the bytes after it (its connection must never be reused), or ``None``
+            when no valid final head could be read; the caller then reports the send failure.
         """
         wait = EARLY_ANSWER_WAIT if timeout.read is None else min(timeout.read, EARLY_ANSWER_WAIT)
         try:
             sock.settimeout(max(wait, 0.001))
-            response = conn.getresponse()
-        except (OSError, http.client.HTTPException, ValueError):
+            head, pending = _read_head(sock)
+        except (OSError, HeadError, ValueError):
             return None
-        except BaseException:
-            _discard(conn, sock)
-            raise
-        if response.status < 200:  # http.client skips 100 Continue; other 1xx are not final
-            response.close()
+        if head.status < 200:  # 101: not an answer to this request
             return None
         try:
             sock.settimeout(timeout.read)
         except OSError:
             pass
-        return response
+        return head, pending
 
 
 # -- helpers ------------------------------------------------------------------------------
 
-#: Largest response head accepted (status line and header fields), as h11 bounds it too;
-#: http.client alone allows 100 fields of 64 KiB each.
-MAX_HEAD_SIZE = 64 * 1024
 #: Longest wait (seconds) for each read of an early answer once sending the request failed;
 #: never longer than the read timeout.  The answer, if any, was sent before the failure.
 EARLY_ANSWER_WAIT = 1.0
 
 
-def _check_head(response: http.client.HTTPResponse, where: str) -> None:
-    """Refuse a response head http.client accepted leniently but whose framing is unsafe.
+def _read_head(sock: socket.socket) -> tuple[ResponseHead, bytes]:
+    """Read the response head from ``sock``: the head and the bytes received after it.
 
     Raises:
-        NoResponseError: a header line without a colon (http.client silently drops it and
-            every field after it), a Content-Length that is not a number or that disagrees
-            with another (RFC 9112 section 6.3: unrecoverable), or a head over
-            ``MAX_HEAD_SIZE``.
+        HeadError: a malformed head or one over the core's limits (``IncompleteHead`` at EOF).
+        OSError: the socket failed (``TimeoutError``: no bytes within its timeout).
     """
-    if response.msg.defects:
-        raise NoResponseError(f"malformed header block from {where} (a line without a colon)")
-    lengths = response.msg.get_all("content-length") or []
-    values = {v.strip() for v in lengths}
-    if values and (len(values) > 1 or not all(v.isascii() and v.isdigit() for v in values)):
-        raise NoResponseError(
-            f"invalid Content-Length from {where} ({len(lengths)} field(s), not one number)"
-        )
-    size = sum(len(k) + len(v) + 4 for k, v in response.getheaders())
-    if size > MAX_HEAD_SIZE:
-        raise NoResponseError(
-            f"the response head from {where} is {size} bytes, over {MAX_HEAD_SIZE}"
-        )
+    parser = ResponseHeadParser()
+    recv = sock.recv
+    while True:
+        data = recv(_READ_SIZE)
+        if not data:
+            parser.end()  # raises: the head was not complete
+        head = parser.feed(data)
+        if head is not None:
+            return head, parser.trailing
+
+
+def _request_head(method: str, target: str, fields: list[tuple[str, str]]) -> bytes:
+    """The request line and the header fields (``_request_fields``), encoded.
+
+    Raises:
+        ValueError: a field value that is not latin-1 text (the message names the field).
+    """
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in fields]
+    lines += ("", "")
+    try:
+        return "\r\n".join(lines).encode("latin-1")
+    except UnicodeEncodeError:
+        for name, value in fields:
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                raise ValueError(f"the value of header {name!r} is not latin-1 text") from None
+        raise  # pragma: no cover - method and target were checked to be ASCII
 
 
 def _request_fields(request: Request, origin: Origin, proxy: Proxy | None) -> list[tuple[str, str]]:
     """The header fields to send, checked: exactly one Host, our own Content-Length.
 
+    Names are checked once per transport process (``_field_key``), values together in one
+    search; latin-1 is checked when the head is encoded (``_request_head``).
+
     Raises:
-        ValueError: a name that is not a token, or a value with CR, LF or NUL or that is not
-            latin-1; the message names the field, never its value.
+        ValueError: a name that is not a token, or a value with CR, LF or NUL; the message
+            names the field, never its value.
     """
     fields: list[tuple[str, str]] = []
     host: str | None = None
     proxy_auth = False
+    keys = _FIELD_KEYS
     for name, value in request.headers.raw():
-        if not _TOKEN.fullmatch(name):
-            raise ValueError(f"invalid header name {name!r}")
-        if _BAD_VALUE_CHARS.search(value):
-            raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ValueError(f"the value of header {name!r} is not latin-1 text") from None
-        lower = name.lower()
+        lower = keys.get(name) or _field_key(name)
         if lower == "host":
             if host is None:
                 host = value
             continue
         if lower in _TRANSPORT_FIELDS:
+            _check_value(name, value)
             continue
         if lower == "proxy-authorization":
             proxy_auth = True
         fields.append((name, value))
+    if host is not None:
+        _check_value("Host", host)
+    if _BAD_VALUE_CHARS.search("".join([value for _, value in fields])):
+        for name, value in fields:
+            _check_value(name, value)
     fields.insert(0, ("Host", host if host is not None else _authority(origin)))
     if proxy is not None and origin.scheme == "http" and proxy.authorization and not proxy_auth:
         fields.append(("Proxy-Authorization", proxy.authorization))
     if request.body or request.method in _METHODS_WITH_BODY:
         fields.append(("Content-Length", str(len(request.body))))
     return fields
+
+
+#: Header names already checked -> their lower-case form (bounded: ``_MAX_FIELD_KEYS``).
+_FIELD_KEYS: dict[str, str] = {}
+_MAX_FIELD_KEYS: Final = 512
+
+
+def _field_key(name: str) -> str:
+    """The lower-case form of a header name, checked to be a token (and remembered).
+
+    Raises:
+        ValueError: not a token.
+    """
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"invalid header name {name!r}")
+    lower = name.lower()
+    if len(_FIELD_KEYS) >= _MAX_FIELD_KEYS:
+        _FIELD_KEYS.clear()
+    _FIELD_KEYS[name] = lower
+    return lower
+
+
+def _check_value(name: str, value: str) -> None:
+    if _BAD_VALUE_CHARS.search(value):
+        raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
+
+
+class _Route(NamedTuple):
+    """What a URL resolves to: computed once per URL and proxy environment."""
+
+    origin: Origin
+    proxy: Proxy | None
+    #: The request target as sent: absolute through a forward proxy.
+    target: str
+    #: ``host:port`` (and the proxy) for messages.
+    where: str
+
+
+#: Most routes kept per transport; the cache is emptied when it is full.
+_MAX_ROUTES: Final = 256
+_PROXY_VARS: Final = tuple(
+    n for v in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") for n in (v, v.upper())
+)
+
+
+def _proxy_env_reader() -> Callable[[], tuple[object, ...]]:
+    """A function returning the proxy variables' values, to key the route cache with.
+
+    ``os.environ`` is a mapping over the process's raw environment (``os.environ._data``, a
+    dict keyed by encoded names in CPython and PyPy); reading that dict is about 40 times
+    cheaper than eight ``os.environ.get`` calls, and sees every change made through
+    ``os.environ`` (the only changes ``os.environ.get`` sees too).  Elsewhere, ``get``.
+    """
+    data = getattr(os.environ, "_data", None)
+    encodekey = getattr(os.environ, "encodekey", None)
+    if type(data) is dict and callable(encodekey):
+        keys = tuple(encodekey(name) for name in _PROXY_VARS)
+        get = data.get
+        return lambda: tuple(map(get, keys))
+    environ_get = os.environ.get  # pragma: no cover - not CPython's or PyPy's os module
+    return lambda: tuple(map(environ_get, _PROXY_VARS))  # pragma: no cover
+
+
+_proxy_env: Final = _proxy_env_reader()
+
+
+def _route(url: str, trust_env: bool) -> _Route:
+    """Split and check ``url`` and find its proxy.
+
+    Raises:
+        ValueError: not an absolute http(s) URL, a path or query with whitespace, control or
+            non-ASCII characters, or an https URL through an ``https://`` proxy.
+    """
+    origin, target = split_url(url)
+    proxy = proxy_for(origin, trust_env)
+    if proxy is not None and origin.scheme == "https" and proxy.origin.scheme == "https":
+        raise ValueError(
+            "an https:// proxy cannot tunnel https requests in the urllib transport; "
+            "use an http:// proxy URL (the tunnel still carries end-to-end TLS)"
+        )
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        raise ValueError("the URL path or query holds whitespace, control or non-ASCII chars")
+    where = _hostport(origin)
+    if proxy is not None:
+        where = f"{where} via proxy {_hostport(proxy.origin)}"
+        if origin.scheme == "http":
+            target = f"http://{_authority(origin)}{target}"  # absolute form for a forward proxy
+    return _Route(origin, proxy, target, where)
 
 
 def _ascii_host(host: str) -> str:
@@ -773,9 +911,7 @@ def _describe(exc: BaseException) -> str:
 
 def _is_stale(exc: BaseException) -> bool:
     """Whether ``exc``, on a reused connection before any response byte, means it was closed."""
-    if isinstance(exc, ConnectionError):  # BrokenPipe, ConnectionReset, RemoteDisconnected, ...
-        return True
-    if isinstance(exc, http.client.BadStatusLine) and exc.args in (("",), ("''",)):
+    if isinstance(exc, ConnectionError):  # BrokenPipe, ConnectionReset, ...
         return True
     if "ssl" in sys.modules:
         import ssl

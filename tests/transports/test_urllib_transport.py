@@ -1048,3 +1048,167 @@ def test_head_and_body_go_out_in_one_send(body: bytes) -> None:
     conn.putheader("Content-Length", str(len(body)))
     conn.endheaders(body or None)
     assert sock.sent == [b"POST /v1/x HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)]
+
+
+# -- the response head, parsed by the core (r9s._core.http11) ---------------------------------
+
+
+def test_interim_103_early_hints_is_skipped(transport: UrllibTransport) -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+    continue_ = b"HTTP/1.1 100 Continue\r\n\r\n"
+    with ScriptedServer(keepalive(lambda r: continue_ + early + response(b"final"))) as srv:
+        for _ in range(2):
+            status, headers, body = fetch(transport, srv.url())
+            assert (status, body) == (200, b"final")
+            assert "link" not in headers
+        assert srv.connections == 1
+
+
+def test_head_with_bare_lf_and_obs_fold_is_read(transport: UrllibTransport) -> None:
+    answer = b"HTTP/1.1 200 OK\nX-Folded: a\n  b\nContent-Length: 2\n\nok"
+    with ScriptedServer(keepalive(lambda r: answer)) as srv:
+        for _ in range(2):
+            status, headers, body = fetch(transport, srv.url())
+            assert (status, headers["x-folded"], body) == (200, "a b", b"ok")
+        assert srv.connections == 1
+
+
+def test_header_names_keep_their_case_and_order(transport: UrllibTransport) -> None:
+    answer = response(b"x", headers=[("x-B", "1"), ("X-a", "2"), ("x-b", "3")])
+    with ScriptedServer(keepalive(lambda r: answer)) as srv:
+        _, headers, _ = fetch(transport, srv.url())
+    assert list(headers.raw())[:3] == [("x-B", "1"), ("X-a", "2"), ("x-b", "3")]
+    assert headers.get_list("X-B") == ["1", "3"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "Transfer-Encoding"),
+        (b"HTTP/1.1 200 OK\r\nX-A: b\x00c\r\nContent-Length: 0\r\n\r\n", "NUL"),
+        (b"HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n", "CR"),
+        (b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", "HTTP/2.0"),
+        (b"HTTP/1.1 200 OK\r\n folded\r\nContent-Length: 0\r\n\r\n", "continuation"),
+    ],
+    ids=["gzip-transfer-coding", "nul-in-value", "cr-in-value", "http-2", "fold-first"],
+)
+def test_unsafe_heads_are_refused(transport: UrllibTransport, answer: bytes, message: str) -> None:
+    with ScriptedServer(keepalive(lambda r: answer)) as srv:
+        with pytest.raises(NoResponseError) as ei:
+            transport.handle_request(req(srv.url()), T)
+    assert "malformed" in str(ei.value) and message in str(ei.value)
+    assert f"127.0.0.1:{srv.port}" in str(ei.value)
+
+
+def test_connection_closed_inside_the_head(transport: UrllibTransport) -> None:
+    def handler(conn: Conn) -> None:
+        conn.read_request()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+
+    with ScriptedServer(handler) as srv, pytest.raises(NoResponseError) as ei:
+        transport.handle_request(req(srv.url()), T)
+    assert "inside the response head (after 43 bytes)" in str(ei.value)
+    assert not isinstance(ei.value, (RequestTimeoutError, IncompleteResponseError))
+
+
+def test_junk_status_line_is_refused_without_waiting_for_the_head_end(
+    transport: UrllibTransport,
+) -> None:
+    release = threading.Event()
+
+    def handler(conn: Conn) -> None:
+        conn.read_request()
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")  # and then nothing: no empty line ever
+        release.wait(WAIT)
+
+    with ScriptedServer(handler, release=[release]) as srv:
+        t0 = time.monotonic()
+        with pytest.raises(NoResponseError, match="malformed"):
+            transport.handle_request(req(srv.url()), T)
+        assert time.monotonic() - t0 < 1.0
+
+
+@pytest.mark.parametrize(
+    ("status_line", "extra", "reused"),
+    [
+        ("HTTP/1.0 200 OK", [], False),
+        ("HTTP/1.0 200 OK", [("Connection", "keep-alive")], True),
+        ("HTTP/1.1 200 OK", [("Connection", "close")], False),
+        ("HTTP/1.1 200 OK", [("Connection", "Upgrade, Close")], False),
+        ("HTTP/1.1 200 OK", [], True),
+    ],
+)
+def test_keep_alive_follows_the_head(
+    transport: UrllibTransport, status_line: str, extra: list[tuple[str, str]], reused: bool
+) -> None:
+    def answer(r: ReceivedRequest) -> bytes:
+        head = "\r\n".join([status_line, *(f"{k}: {v}" for k, v in extra), "Content-Length: 2"])
+        return head.encode() + b"\r\n\r\nok"
+
+    with ScriptedServer(keepalive(answer)) as srv:
+        assert fetch(transport, srv.url())[2] == b"ok"
+        assert fetch(transport, srv.url())[2] == b"ok"
+        assert srv.connections == (1 if reused else 2)
+
+
+def test_a_changed_proxy_environment_is_honoured_by_the_same_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with ScriptedServer(ok(b"proxy")) as proxy, ScriptedServer(ok(b"direct")) as origin:
+        with UrllibTransport() as t:
+            assert fetch(t, origin.url())[2] == b"direct"
+            monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+            assert fetch(t, origin.url())[2] == b"proxy"
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+            assert fetch(t, origin.url())[2] == b"direct"
+            monkeypatch.delenv("NO_PROXY")
+            monkeypatch.delenv("HTTP_PROXY")
+            monkeypatch.setenv("all_proxy", f"http://127.0.0.1:{proxy.port}")
+            assert fetch(t, origin.url())[2] == b"proxy"
+            monkeypatch.delenv("all_proxy")
+            assert fetch(t, origin.url())[2] == b"direct"
+    assert (len(proxy.requests), len(origin.requests)) == (2, 3)
+
+
+def test_the_request_head_is_sent_as_built(transport: UrllibTransport) -> None:
+    with ScriptedServer(ok()) as srv:
+        fetch(
+            transport,
+            srv.url("/v1/x?a=1"),
+            headers=[("X-One", "1"), ("Host", "example.test"), ("x-two", "caf\u00e9")],
+        )
+    (r,) = srv.requests
+    assert (r.method, r.target) == ("POST", "/v1/x?a=1")
+    assert r.headers == [
+        ("Host", "example.test"),
+        ("X-One", "1"),
+        ("x-two", "caf\u00e9"),
+        ("Content-Length", "14"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Host": "a\r\nInjected: 1"}, {"Content-Length": "1\r\nInjected: 1"}],
+    ids=["host", "content-length"],
+)
+def test_fields_the_transport_replaces_are_still_checked(
+    transport: UrllibTransport, headers: dict[str, str]
+) -> None:
+    with ScriptedServer(ok()) as srv:
+        with pytest.raises(ValueError, match="CR, LF or NUL") as ei:
+            transport.handle_request(req(srv.url(), headers=headers), T)
+        assert "Injected" not in str(ei.value)
+        assert srv.connections == 0
+
+
+def test_bytes_after_a_bodiless_answer_make_the_connection_unusable(
+    transport: UrllibTransport,
+) -> None:
+    answer = b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk"
+    with ScriptedServer(keepalive(lambda r: answer)) as srv:
+        for _ in range(2):
+            with transport.handle_request(req(srv.url()), T) as r:
+                assert r.status_code == 204
+                assert r.read_chunk() == b""
+        assert srv.connections == 2
