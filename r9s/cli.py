@@ -114,12 +114,20 @@ class _Operation:
     result_text: Callable[[Any], str]
 
 
-def _chunk_text(chunk: Any) -> str | None:
-    choices = chunk.choices
-    if not choices or choices[0].delta is None:
-        return None
-    content = choices[0].delta.content
-    return content if isinstance(content, str) else None
+def _event_text(event: Any) -> str | None:
+    """The text a streamed event adds: the core's ``text_of``, as ``text_deltas()`` uses it.
+
+    Raises:
+        _CallFailed: a ``response.failed`` event (the responses API reports failure in-band).
+    """
+    from r9s._core.accumulate import text_of
+
+    if getattr(event, "type", None) == "response.failed":
+        response = event.response
+        error = response.error if response is not None else None
+        message = error.message if error is not None else None
+        raise _CallFailed(f"the response failed: {message or 'no reason given'}")
+    return text_of(event)
 
 
 def _chat_text(res: Any) -> str:
@@ -130,27 +138,16 @@ def _chat_text(res: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _completion_text(res: Any) -> str | None:
+def _completion_text(res: Any) -> str:
     choices = res.choices
     text = choices[0].text if choices else None
-    return text if isinstance(text, str) else None
-
-
-def _response_event_text(event: Any) -> str | None:
-    if event.type == "response.output_text.delta" and isinstance(event.delta, str):
-        return str(event.delta)
-    if event.type == "response.failed":
-        response = event.response
-        error = response.error if response is not None else None
-        message = error.message if error is not None else None
-        raise _CallFailed(f"the response failed: {message or 'no reason given'}")
-    return None
+    return text if isinstance(text, str) else ""
 
 
 _OPERATIONS: Final = {
-    "chat": _Operation("chat", _chunk_text, _chat_text),
-    "complete": _Operation("complete", _completion_text, lambda res: _completion_text(res) or ""),
-    "respond": _Operation("respond", _response_event_text, lambda res: str(res.output_text)),
+    "chat": _Operation("chat", _event_text, _chat_text),
+    "complete": _Operation("complete", _event_text, _completion_text),
+    "respond": _Operation("respond", _event_text, lambda res: str(res.output_text)),
 }
 
 
