@@ -63,6 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
     argv = ["--host", args.host, "--port", str(args.port)]
     if args.api_key:
         argv += ["--api-key", args.api_key]
+    if args.models is not None:
+        argv += ["--models", args.models]
     return serve_main(argv)
 
 
@@ -79,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--api-key", default=None)
+    serve.add_argument(
+        "--models",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated model names to serve; others get 404 model_not_found",
+    )
     serve.set_defaults(func=_serve)
     args = parser.parse_args(argv)
     try:

@@ -41,11 +41,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--api-key", default=None, help="require this bearer token")
     parser.add_argument("--gzip", action="store_true", help="gzip answers when accepted")
+    parser.add_argument(
+        "--models",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated model names to serve; others get 404 model_not_found "
+        "(default: any name)",
+    )
     args = parser.parse_args(argv)
+    models = None
+    if args.models is not None:
+        models = [name.strip() for name in args.models.split(",") if name.strip()]
+        if not models:
+            parser.error("--models needs at least one model name")
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("r9s.testing.main must run in the main thread (it waits for signals)")
     try:
-        server = FakeServer(host=args.host, port=args.port, api_key=args.api_key, gzip=args.gzip)
+        server = FakeServer(
+            host=args.host, port=args.port, api_key=args.api_key, gzip=args.gzip, models=models
+        )
     except ValueError as exc:
         parser.error(str(exc))
     stopped = [False]

@@ -24,6 +24,7 @@ import time
 import traceback
 import zlib
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
@@ -127,7 +128,7 @@ class FakeServer:
     Use as a context manager (or call ``start`` and ``close``)::
 
         with FakeServer() as server:
-            client = R9S(base_url=server.url, api_key="test")
+            client = R9S(api_key="test", server_url=server.url)
             server.add_fault(Fault(status=503, retry_after=1), times=2)
 
     Endpoints: ``POST /v1/chat/completions``, ``/v1/completions``, ``/v1/responses``, each
@@ -141,6 +142,7 @@ class FakeServer:
         port: int = 0,
         api_key: str | None = None,
         gzip: bool = False,
+        models: Iterable[str] | None = None,
     ) -> None:
         """Configure the server (``start`` binds it).
 
@@ -149,6 +151,8 @@ class FakeServer:
             port: the port, 0 for a free one.
             api_key: if set, the bearer token every request must carry.
             gzip: gzip answers for clients that accept it.
+            models: if set, the only model names served; any other gets OpenAI's answer to an
+                unknown model (404, ``code`` ``model_not_found``).  ``None``: any name.
         """
         if host not in _LOOPBACK:
             raise ValueError(f"FakeServer binds loopback only (127.0.0.1 or ::1), not {host!r}")
@@ -158,6 +162,9 @@ class FakeServer:
         self._port = port
         self._api_key = api_key
         self._gzip = gzip
+        if isinstance(models, str):
+            raise TypeError("models is a collection of names, not one string")
+        self._models = None if models is None else frozenset(models)
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._state = "new"
@@ -498,6 +505,11 @@ class FakeServer:
         if not isinstance(parsed, dict):
             message = "We could not parse the JSON body of your request: it must be a JSON object."
             raise ApiError(400, message)
+        model = parsed.get("model")
+        if self._models is not None and isinstance(model, str) and model not in self._models:
+            # OpenAI's answer, word for word, to a model that does not exist.
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            raise ApiError(404, message, code="model_not_found")
         return answer(path, parsed, ident)
 
     # ------------------------------------------------------------------ writing

@@ -352,6 +352,20 @@ def test_api_error_is_one_line_with_status(server: FakeServer, stream: bool) -> 
     assert proc.stdout == ""
 
 
+@pytest.mark.parametrize("stream", [True, False])
+def test_unknown_model_from_the_server(stream: bool) -> None:
+    with FakeServer(models=["m"]) as server:
+        args = ["chat", "--model", "no-such-model", "hi"] + ([] if stream else ["--no-stream"])
+        proc = run_cli(*args, env=cli_env(server))
+    assert proc.returncode == 1
+    line = assert_one_error_line(proc.stderr)
+    assert line == (
+        "r9s: error: 404 The model `no-such-model` does not exist or you do not have access "
+        "to it. (request id req_1)"
+    )
+    assert proc.stdout == ""
+
+
 def test_authentication_error_never_shows_the_key() -> None:
     with FakeServer(api_key="the-right-key") as server:
         proc = run_cli("respond", "hi", env=cli_env(server))

@@ -410,6 +410,24 @@ def test_auth_required() -> None:
         assert post(server, CHAT, chat(), {"Authorization": "Bearer anything"})[0] == 200
 
 
+def test_unknown_model_is_openais_404() -> None:
+    with FakeServer(models=["m", "m2"]) as server:
+        status, headers, body = post(server, CHAT, chat(model="nope"))
+        error = assert_error(status, headers, body, 404)
+        assert (error["code"], error["type"]) == ("model_not_found", "invalid_request_error")
+        assert (
+            error["message"] == "The model `nope` does not exist or you do not have access to it."
+        )
+        for path, payload in [
+            ("/v1/completions", {"model": "nope", "prompt": "p"}),
+            ("/v1/responses", {"model": "nope", "input": "p", "stream": True}),
+        ]:
+            assert post(server, path, payload)[0] == 404
+        assert post(server, CHAT, chat(model="m2"))[0] == 200
+    with pytest.raises(TypeError, match="collection"):
+        FakeServer(models="m")
+
+
 @pytest.mark.parametrize(
     ("path", "body", "param"),
     [
@@ -906,7 +924,7 @@ def test_command_line_serves_until_sigterm() -> None:
     root = Path(r9s.testing.__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "r9s.testing", "--port", "0", "--api-key", "k"],
+        [sys.executable, "-m", "r9s.testing", "--port", "0", "--api-key", "k", "--models", "m, m2"],
         stdout=subprocess.PIPE,
         env=env,
         cwd=root,
@@ -919,8 +937,13 @@ def test_command_line_serves_until_sigterm() -> None:
         port = int(url.split(":")[2].split("/")[0])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
         try:
-            conn.request("POST", CHAT, json.dumps(chat()), {"Authorization": "Bearer k"})
-            assert conn.getresponse().status == 200
+            for model, status in [("m", 200), ("m2", 200), ("other", 404)]:
+                conn.request(
+                    "POST", CHAT, json.dumps(chat(model=model)), {"Authorization": "Bearer k"}
+                )
+                res = conn.getresponse()
+                res.read()
+                assert res.status == status
         finally:
             conn.close()
         proc.send_signal(signal.SIGTERM)
