@@ -445,14 +445,23 @@ class Lifecycle:
             now=wall,
             rand=rand,
         )
+        log = self._log
         if (
             delay is not None
             and limits is not None
             and limits.deadline is not None
             and now + delay >= self._start + limits.deadline
         ):
+            # Say why a retryable error was raised at once (a note: ``str(err)`` is unchanged).
+            left = max(0.0, self._start + limits.deadline - now)
+            why = (
+                f"not retried: the wait of {delay:.2f} s before attempt {self.attempt + 1} "
+                f"would end past the call's deadline of {_secs(limits.deadline)} "
+                f"({left:.2f} s left)"
+            )
+            err.add_note(why)
+            log.info("%s: %s", self.operation, why)
             delay = None
-        log = self._log
         if err.status_code is None and log.isEnabledFor(_DEBUG):
             req = self.context.request
             log.debug(

@@ -220,6 +220,11 @@ def test_retry_after_longer_than_the_deadline_is_not_waited_for() -> None:
     with pytest.raises(RateLimitError) as e:
         lc.retry_or_raise(err, 100.5, 0.0, 0.0)
     assert e.value is err
+    assert e.value.__notes__ == [
+        "not retried: the wait of 5.00 s before attempt 2 would end past the call's deadline "
+        "of 2 s (1.50 s left)"
+    ]
+    assert "not retried" not in str(e.value)  # the message stays the server's
     # Without a deadline the same answer is waited for (Retry-After is a floor).
     free = life()
     free.begin(100.0)
