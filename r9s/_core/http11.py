@@ -41,7 +41,6 @@ per line; no per-byte Python loop.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 __all__ = [
@@ -90,9 +89,9 @@ class IncompleteHead(HeadError):
         return type(self), (str(self), self.received)
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseHead:
-    """A final response head.
+class ResponseHead(NamedTuple):
+    """A final response head (a named tuple: ``dataclasses`` would cost the sync path's first
+    call the import of ``inspect``, ``ast`` and ``dis``).
 
     Attributes:
         status: the status code, 200..999, or 101.

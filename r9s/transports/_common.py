@@ -8,8 +8,7 @@ case, lower case first, as curl and urllib do) without importing ``urllib.reques
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
@@ -22,8 +21,9 @@ __all__ = ["Origin", "Verify", "make_ssl_context", "proxy_for", "split_url"]
 Verify = Union[bool, str, "ssl.SSLContext"]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+# Named tuples, not dataclasses: importing ``dataclasses`` (``inspect``, ``ast``, ``dis``) would
+# add about 9 ms to the sync client's first call.
+class Origin(NamedTuple):
     scheme: str  # "http" or "https"
     host: str  # without brackets for IPv6
     port: int
@@ -75,8 +75,7 @@ def make_ssl_context(verify: Verify = True) -> ssl.SSLContext:
     return ctx
 
 
-@dataclass(frozen=True, slots=True)
-class Proxy:
+class Proxy(NamedTuple):
     origin: Origin
     #: ``Proxy-Authorization`` value when the proxy URL carries user:password, else ``None``.
     authorization: str | None
