@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         "--models",
         default=None,
         metavar="NAMES",
-        help="comma-separated model names to serve; others get 404 model_not_found "
-        "(default: any name)",
+        help="comma-separated model names to serve (and list at GET /v1/models); others get "
+        "404 model_not_found (default: any name but those beginning with does-not-exist)",
     )
     args = parser.parse_args(argv)
     models = None

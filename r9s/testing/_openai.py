@@ -27,6 +27,8 @@ __all__ = [
     "ApiError",
     "SseStream",
     "answer",
+    "count_tokens",
+    "dumps_utf8",
     "error_body",
     "split_pieces",
 ]
@@ -216,6 +218,30 @@ def _content_text(content: object) -> str:
 
 def _count(texts: list[str]) -> int:
     return sum(len(_PIECE_RE.findall(text)) for text in texts)
+
+
+def count_tokens(texts: list[str]) -> int:
+    """Count the "tokens" of texts as every endpoint counts them: their word pieces.
+
+    Args:
+        texts: the texts.
+
+    Returns:
+        The number of pieces ``split_pieces`` would make of them, an empty text counting 0.
+    """
+    return _count(texts)
+
+
+def dumps_utf8(doc: object) -> bytes:
+    """Serialise a JSON answer compactly, as UTF-8.
+
+    Args:
+        doc: the document.
+
+    Returns:
+        The bytes (a lone surrogate from a ``\\ud800`` escape in the request passes through).
+    """
+    return _utf8(_dumps(doc))
 
 
 def _usage(prompt: int, completion: int) -> dict[str, int]:

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from r9s.testing._endpoints import Catalog, answer_route, resolve
 from r9s.testing._fault import Fault
 from r9s.testing._http import (
     HttpError,
@@ -42,11 +43,9 @@ from r9s.testing._http import (
 )
 from r9s.testing._openai import (
     CONTENT,
-    ENDPOINTS,
     POST,
     ApiError,
     SseStream,
-    answer,
     error_body,
 )
 
@@ -76,6 +75,18 @@ class RecordedRequest:
     json: Any
     #: The query string (without ``?``), usually empty.
     query: str = ""
+    #: The request target exactly as received: path and query, nothing percent-decoded
+    #: (``/v1/models/openai%2Fgpt-4o-mini?x=1``), so tests can assert what went on the wire.
+    target: str = ""
+
+
+class _NotAllowed(Exception):
+    """A 405: the error to send and the methods the path allows."""
+
+    def __init__(self, error: ApiError, methods: tuple[str, ...]) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.methods = methods
 
 
 class _Reset(Exception):
@@ -131,9 +142,30 @@ class FakeServer:
             client = R9S(api_key="test", server_url=server.url)
             server.add_fault(Fault(status=503, retry_after=1), times=2)
 
-    Endpoints: ``POST /v1/chat/completions``, ``/v1/completions``, ``/v1/responses``, each
-    streamed or not.  Faults come from the queue (``add_fault``) or, with priority, from the
-    request's ``X-R9S-Fault`` header; a request that carries the header leaves the queue alone.
+    Endpoints (every answer derived from the request alone):
+
+    - ``POST /v1/chat/completions``, ``/v1/completions``, ``/v1/responses``, streamed or not;
+    - ``GET /v1/models`` (the ``models=`` given, else a few fixed ids) and
+      ``GET /v1/models/{model}`` (the id percent-decoded and may hold ``/``:
+      ``/v1/models/openai/gpt-4o-mini`` is ``openai/gpt-4o-mini``);
+    - ``POST /v1/embeddings`` and ``/v1/engines/{model}/embeddings``: short vectors (8 floats
+      unless ``dimensions`` says) hashed from each input, ``encoding_format="base64"`` as
+      little-endian float32 bytes in base64;
+    - ``POST /v1/moderations`` (a text with the word "hurt" or "kill" is flagged for
+      violence), ``/v1/edits`` (a fixed edit of the input), ``/v1/search`` (``extra.num``
+      results on example.com, 3 by default);
+    - ``/v1/nextrouter/proxy/{channelid}/{target}`` (any method): a chat request to the target
+      ``chat/completions`` is answered as a (non-streamed) chat completion; anything else with
+      what arrived (``channelid``, ``target``, ``path``, ``query``, ``method``, ``body``).
+
+    Which models exist: with ``models=``, exactly those; without, every id except those
+    beginning with ``does-not-exist``.  Any other model gets OpenAI's 404 ``model_not_found``,
+    on every endpoint that names one.  A wrong method gets 405 with ``Allow``; an unknown path
+    404 ``unknown_url``.  Every request is recorded (``requests``), its raw target included.
+
+    Faults come from the queue (``add_fault``) or, with priority, from the request's
+    ``X-R9S-Fault`` header (a request that carries the header leaves the queue alone); they
+    apply to every endpoint alike, before the request is even routed.
     """
 
     def __init__(
@@ -151,8 +183,10 @@ class FakeServer:
             port: the port, 0 for a free one.
             api_key: if set, the bearer token every request must carry.
             gzip: gzip answers for clients that accept it.
-            models: if set, the only model names served; any other gets OpenAI's answer to an
-                unknown model (404, ``code`` ``model_not_found``).  ``None``: any name.
+            models: if set, the only model names served, and what ``GET /v1/models`` lists;
+                any other gets OpenAI's answer to an unknown model (404, ``code``
+                ``model_not_found``).  ``None``: any name but those beginning with
+                ``does-not-exist``.
         """
         if host not in _LOOPBACK:
             raise ValueError(f"FakeServer binds loopback only (127.0.0.1 or ::1), not {host!r}")
@@ -162,9 +196,7 @@ class FakeServer:
         self._port = port
         self._api_key = api_key
         self._gzip = gzip
-        if isinstance(models, str):
-            raise TypeError("models is a collection of names, not one string")
-        self._models = None if models is None else frozenset(models)
+        self._catalog = Catalog(models)
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._state = "new"
@@ -433,7 +465,7 @@ class FakeServer:
             except ValueError:
                 parsed = None
         recorded = RecordedRequest(
-            request.method, path, dict(request.headers), request.body, parsed, query
+            request.method, path, dict(request.headers), request.body, parsed, query, request.target
         )
         with self._lock:
             self._requests.append(recorded)
@@ -472,10 +504,11 @@ class FakeServer:
                 conn, fault.status, extra, body, content_type, fault, keep, gzip, head_only
             )
         try:
-            result = self._route(request, path, parsed, ident)
+            result = self._route(request, path, query, parsed, ident)
+        except _NotAllowed as refused:
+            extra.append(("allow", ", ".join(refused.methods)))
+            return self._send_api_error(conn, refused.error, extra, fault, keep, gzip, head_only)
         except ApiError as error:
-            if error.status == 405:
-                extra.append(("allow", "POST"))
             return self._send_api_error(conn, error, extra, fault, keep, gzip, head_only)
         if isinstance(result, SseStream):
             return self._send_stream(conn, request, result, extra, fault, keep, gzip)
@@ -485,13 +518,18 @@ class FakeServer:
             conn, 200, extra, result, "application/json", fault, keep, gzip, head_only
         )
 
-    def _route(self, request: Request, path: str, parsed: Any, ident: int) -> bytes | SseStream:
-        if path not in ENDPOINTS:
+    def _route(
+        self, request: Request, path: str, query: str, parsed: Any, ident: int
+    ) -> bytes | SseStream:
+        route = resolve(path)
+        if route is None:
             message = f"Unknown request URL: {request.method} {path}. Please check the URL."
             raise ApiError(404, message, code="unknown_url")
-        if request.method != "POST":
-            message = f"Method {request.method} is not allowed for {path}; use POST."
-            raise ApiError(405, message, code="method_not_allowed")
+        if request.method not in route.methods:
+            allowed = " or ".join(m for m in route.methods if m != "HEAD")
+            message = f"Method {request.method} is not allowed for {path}; use {allowed}."
+            error = ApiError(405, message, code="method_not_allowed")
+            raise _NotAllowed(error, route.methods)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -502,15 +540,18 @@ class FakeServer:
             raise ApiError(401, message)
         if self._api_key is not None and token != self._api_key:
             raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
-        if not isinstance(parsed, dict):
+        if route.wants_json_object and not isinstance(parsed, dict):
             message = "We could not parse the JSON body of your request: it must be a JSON object."
             raise ApiError(400, message)
-        model = parsed.get("model")
-        if self._models is not None and isinstance(model, str) and model not in self._models:
-            # OpenAI's answer, word for word, to a model that does not exist.
-            message = f"The model `{model}` does not exist or you do not have access to it."
-            raise ApiError(404, message, code="model_not_found")
-        return answer(path, parsed, ident)
+        return answer_route(
+            route,
+            request.method,
+            parsed,
+            ident=ident,
+            catalog=self._catalog,
+            path=path,
+            query=query,
+        )
 
     # ------------------------------------------------------------------ writing
 
