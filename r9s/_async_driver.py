@@ -18,6 +18,7 @@ from r9s._core.lifecycle import Hooks, Lifecycle, no_response
 from r9s._core.operations import Call
 from r9s._core.stream import decoder_for
 from r9s.errors import R9SError
+from r9s.models._base import Model
 from r9s.streaming import EventStreamAsync
 from r9s.transports.base import AsyncTransport
 
@@ -79,5 +80,6 @@ async def _attempt(transport: AsyncTransport, call: Call, life: Lifecycle) -> An
     result = finish(
         status, headers, b"".join(parts), call.op.result, request=request, secrets=call.secrets
     )
-    result._info = info
+    if isinstance(result, Model):  # not the plain dicts of ``proxy.request``
+        result._info = info
     return result

@@ -16,6 +16,7 @@ from r9s._core.lifecycle import Hooks, Lifecycle, no_response
 from r9s._core.operations import Call
 from r9s._core.stream import decoder_for
 from r9s.errors import R9SError
+from r9s.models._base import Model
 from r9s.streaming import EventStream
 from r9s.transports.base import SyncTransport
 
@@ -73,5 +74,6 @@ def _attempt(transport: SyncTransport, call: Call, life: Lifecycle) -> Any:
     result = finish(
         status, headers, b"".join(parts), call.op.result, request=request, secrets=call.secrets
     )
-    result._info = info
+    if isinstance(result, Model):  # not the plain dicts of ``proxy.request``
+        result._info = info
     return result

@@ -11,42 +11,71 @@ from __future__ import annotations
 import _thread
 import os
 from collections.abc import Callable, Mapping
-from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from r9s._core.headers import Headers
 from r9s._core.lifecycle import Hooks, Limits
 from r9s._core.operations import (
     DEFAULT_SERVER_URL,
     NOT_GIVEN,
+    OPTION_NAMES,
     ClientConfig,
     NotGiven,
     Operation,
     prepare,
 )
 from r9s._core.request import DEFAULT_MAX_EVENT_SIZE
+from r9s._core.urls import redact_url
 from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 
 if TYPE_CHECKING:
     import logging
 
-    from r9s.resources import Chat, Completions, Responses
+    from r9s.resources.chat import Chat
+    from r9s.resources.completions import Completions
+    from r9s.resources.edits import Edits
+    from r9s.resources.embeddings import Embeddings
+    from r9s.resources.engine_embeddings import EngineEmbeddings
+    from r9s.resources.models import Models
+    from r9s.resources.moderations import Moderations
+    from r9s.resources.proxy import Proxy
+    from r9s.resources.responses import Responses
+    from r9s.resources.search import Search
     from r9s.transports._common import Verify
     from r9s.transports.base import AsyncTransport, SyncTransport
 
 __all__ = ["R9S"]
 
-_OPTION_NAMES = (
-    "retries",
-    "server_url",
-    "timeout_ms",
-    "http_headers",
-    "extra_body",
-    "deadline",
-    "first_event_timeout",
-    "idle_timeout",
-)
+#: The published SDK's server list (``server_idx`` picks one).
+SERVERS = (DEFAULT_SERVER_URL,)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Resource(Generic[T]):
+    """``client.chat`` and the others: the resource module is imported on first use."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+        self._attr = ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self._attr = attr
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Resource[T]: ...
+    @overload
+    def __get__(self, obj: R9S, owner: type | None = None) -> T: ...
+    def __get__(self, obj: R9S | None, owner: type | None = None) -> T | _Resource[T]:
+        if obj is None:
+            return self
+        cls = getattr(__import__(self._module, fromlist=[self._name]), self._name)
+        value: T = cls(obj)
+        obj.__dict__[self._attr] = value  # later lookups find it there, not here
+        return value
 
 
 class R9S:
@@ -83,13 +112,16 @@ class R9S:
     def __init__(
         self,
         api_key: str | Callable[[], str],
+        server_idx: int | None = None,
         server_url: str | None = None,
+        url_params: Mapping[str, str] | None = None,
+        client: SyncTransport | Any | None = None,
+        async_client: AsyncTransport | Any | None = None,
         retry_config: RetryConfig | NotGiven | None = NOT_GIVEN,
         timeout_ms: int | None = None,
-        client: SyncTransport | None = None,
-        async_client: AsyncTransport | None = None,
         debug_logger: logging.Logger | None = None,
         *,
+        base_url: str | None = None,
         verify: Verify = True,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         default_headers: Mapping[str, str] | None = None,
@@ -100,15 +132,14 @@ class R9S:
     ) -> None:
         if not (isinstance(api_key, str) or callable(api_key)):
             raise TypeError("api_key must be a string or a callable returning one")
-        if server_url is not None and not server_url.startswith(("http://", "https://")):
-            raise ValueError(f"server_url must be an absolute http(s) URL, got {server_url!r}")
+        url = _server_url(server_idx, server_url, url_params, base_url)
         if isinstance(retry_config, NotGiven):
             retry_config = DEFAULT_RETRY_CONFIG
         elif retry_config is not None and not isinstance(retry_config, RetryConfig):
             raise TypeError("retry_config must be a RetryConfig or None")
         self._config = ClientConfig(
             api_key=api_key,
-            server_url=server_url or DEFAULT_SERVER_URL,
+            server_url=url,
             retry_config=retry_config,
             timeout_ms=timeout_ms,
             max_event_size=max_event_size,
@@ -122,47 +153,58 @@ class R9S:
         self.hooks = hooks if hooks is not None else Hooks()
         self._log = debug_logger  # the "r9s" logger is looked up on first use
         self._verify = verify
-        self._sync = client
-        self._async = async_client
+        self._sync: SyncTransport | None = _sync_transport_of(client)
+        self._async: AsyncTransport | None = _async_transport_of(async_client)
         self._own_sync = client is None
         self._own_async = async_client is None
         self._lock = _thread.allocate_lock()  # threading.Lock, without importing threading
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> R9S:
-        """A client configured from ``R9S_API_KEY`` and ``R9S_BASE_URL``.
+    def from_env(
+        cls,
+        *,
+        api_key_env: str = "R9S_API_KEY",
+        base_url_env: str = "R9S_BASE_URL",
+        default_base_url: str | None = DEFAULT_SERVER_URL,
+        **kwargs: Any,
+    ) -> R9S:
+        """A client configured from the environment, as the published SDK's.
+
+        Args:
+            api_key_env: the variable holding the key (``R9S_API_KEY``).
+            base_url_env: the variable holding the base URL (``R9S_BASE_URL``).
+            default_base_url: the base URL when that variable is unset or empty.
+            **kwargs: any other argument of ``R9S`` (an explicit ``server_url`` wins).
 
         Raises:
-            ValueError: ``R9S_API_KEY`` is not set.
+            ValueError: the key variable is not set (or blank), and no ``api_key`` given.
         """
-        key = os.environ.get("R9S_API_KEY")
+        key = (os.environ.get(api_key_env) or "").strip()
         if not key and "api_key" not in kwargs:
-            raise ValueError("R9S_API_KEY is not set: export R9S_API_KEY=<your key>")
+            raise ValueError(f"{api_key_env} is not set: export {api_key_env}=<your key>")
         kwargs.setdefault("api_key", key)
-        kwargs.setdefault("server_url", os.environ.get("R9S_BASE_URL") or None)
+        url = (os.environ.get(base_url_env) or "").strip() or (default_base_url or "").strip()
+        if url and "base_url" not in kwargs:
+            kwargs.setdefault("server_url", url)
         return cls(**kwargs)
 
     @property
     def server_url(self) -> str:
         return self._config.server_url
 
-    @cached_property
-    def chat(self) -> Chat:
-        from r9s.resources.chat import Chat
-
-        return Chat(self)
-
-    @cached_property
-    def completions(self) -> Completions:
-        from r9s.resources.completions import Completions
-
-        return Completions(self)
-
-    @cached_property
-    def responses(self) -> Responses:
-        from r9s.resources.responses import Responses
-
-        return Responses(self)
+    #: The API, one attribute per area, as in the published SDK.
+    chat: _Resource[Chat] = _Resource("r9s.resources.chat", "Chat")
+    completions: _Resource[Completions] = _Resource("r9s.resources.completions", "Completions")
+    responses: _Resource[Responses] = _Resource("r9s.resources.responses", "Responses")
+    models: _Resource[Models] = _Resource("r9s.resources.models", "Models")
+    embeddings: _Resource[Embeddings] = _Resource("r9s.resources.embeddings", "Embeddings")
+    engine_embeddings: _Resource[EngineEmbeddings] = _Resource(
+        "r9s.resources.engine_embeddings", "EngineEmbeddings"
+    )
+    moderations: _Resource[Moderations] = _Resource("r9s.resources.moderations", "Moderations")
+    edits: _Resource[Edits] = _Resource("r9s.resources.edits", "Edits")
+    search: _Resource[Search] = _Resource("r9s.resources.search", "Search")
+    proxy: _Resource[Proxy] = _Resource("r9s.resources.proxy", "Proxy")
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -197,21 +239,24 @@ class R9S:
             _log_from_env(log)
         return log
 
-    def _prepare(self, op: Operation, params: dict[str, Any]) -> Any:
-        options = {name: params.pop(name) for name in _OPTION_NAMES if name in params}
+    def _prepare(self, op: Operation[Any], params: Mapping[str, Any]) -> Any:
+        params = dict(params)
+        options = {name: params.pop(name) for name in OPTION_NAMES if name in params}
         return prepare(op, params, self._config, **options)
 
-    def _run(self, op: Operation, params: dict[str, Any]) -> Any:
+    def _run(self, op: Operation[R], params: Mapping[str, Any]) -> R:
+        """Run ``op``: its result (or, for a streamed call, its ``EventStream``)."""
         from r9s._sync_driver import execute
 
         call = self._prepare(op, params)
-        return execute(self._sync_transport(), call, self._logger(), self.hooks)
+        return execute(self._sync_transport(), call, self._logger(), self.hooks)  # type: ignore[no-any-return]
 
-    async def _run_async(self, op: Operation, params: dict[str, Any]) -> Any:
+    async def _run_async(self, op: Operation[R], params: Mapping[str, Any]) -> R:
         from r9s._async_driver import execute_async
 
         call = self._prepare(op, params)
-        return await execute_async(self._async_transport(), call, self._logger(), self.hooks)
+        result: R = await execute_async(self._async_transport(), call, self._logger(), self.hooks)
+        return result
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -242,8 +287,71 @@ class R9S:
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return f"R9S(server_url={self._config.server_url!r})"
+    def __repr__(self) -> str:  # never credentials in the URL
+        return f"R9S(server_url={redact_url(self._config.server_url)!r})"
+
+
+def _server_url(
+    server_idx: int | None,
+    server_url: str | None,
+    url_params: Mapping[str, str] | None,
+    base_url: str | None,
+) -> str:
+    """The base URL, as the published SDK picks it: ``server_url`` (templated with
+    ``url_params``) if given, else ``SERVERS[server_idx]``; ``base_url`` is a synonym."""
+    if base_url is not None:
+        if server_url is not None and server_url != base_url:
+            raise TypeError("give server_url or base_url (its synonym), not both")
+        server_url = base_url
+    if server_url:
+        if url_params:
+            for name, value in url_params.items():
+                server_url = server_url.replace("{" + name + "}", value)
+        if "{" in server_url and "}" in server_url:
+            raise ValueError(
+                f"server_url {redact_url(server_url)!r} has a {{placeholder}} that url_params "
+                "did not fill"
+            )
+        if not server_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"server_url must be an absolute http(s) URL, got {redact_url(server_url)!r}"
+            )
+        return server_url
+    index = 0 if server_idx is None else server_idx
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(SERVERS):
+        raise ValueError(f"server_idx must be 0..{len(SERVERS) - 1}, got {server_idx!r}")
+    return SERVERS[index]
+
+
+def _sync_transport_of(client: Any) -> SyncTransport | None:
+    """``client=``: an r9s transport, or an ``httpx.Client`` (adapted; httpx is never
+    imported unless such a client is given)."""
+    if client is None or hasattr(client, "handle_request"):
+        return client  # type: ignore[no-any-return]
+    from r9s.transports.httpx_adapter import adapt_sync
+
+    adapted = adapt_sync(client)
+    if adapted is None:
+        raise TypeError(
+            "client must be an r9s transport (with handle_request) or an httpx.Client, "
+            f"not {type(client).__name__}"
+        )
+    return adapted
+
+
+def _async_transport_of(client: Any) -> AsyncTransport | None:
+    """``async_client=``: an r9s async transport, or an ``httpx.AsyncClient`` (adapted)."""
+    if client is None or hasattr(client, "handle_async_request"):
+        return client  # type: ignore[no-any-return]
+    from r9s.transports.httpx_adapter import adapt_async
+
+    adapted = adapt_async(client)
+    if adapted is None:
+        raise TypeError(
+            "async_client must be an r9s async transport (with handle_async_request) or an "
+            f"httpx.AsyncClient, not {type(client).__name__}"
+        )
+    return adapted
 
 
 _LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from r9s._core.api import OPERATIONS
 from r9s._core.classify import error_for_status, finish
 from r9s._core.decoding import ACCEPT_ENCODING, ContentDecoder
 from r9s._core.headers import Headers, HeadersLike
@@ -38,7 +39,6 @@ from r9s._core.meta import RateLimits, ResponseInfo, parse_duration, rate_limits
 from r9s._core.operations import (
     DEFAULT_SERVER_URL,
     NOT_GIVEN,
-    OPERATIONS,
     Call,
     ClientConfig,
     NotGiven,
@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 
-def _op(operation: str | Operation) -> Operation:
+def _op(operation: str | Operation[Any]) -> Operation[Any]:
     if isinstance(operation, Operation):
         return operation
     try:
@@ -102,7 +102,7 @@ def _op(operation: str | Operation) -> Operation:
 
 
 def build_call(
-    operation: str | Operation,
+    operation: str | Operation[Any],
     *,
     api_key: str,
     server_url: str = DEFAULT_SERVER_URL,
@@ -124,7 +124,7 @@ def build_call(
     return prepare(_op(operation), params, config, http_headers=http_headers, extra_body=extra_body)
 
 
-def build_request(operation: str | Operation, *, api_key: str, **kwargs: Any) -> Request:
+def build_request(operation: str | Operation[Any], *, api_key: str, **kwargs: Any) -> Request:
     """The exact HTTP request (method, URL, headers, body bytes) for ``operation(**kwargs)``.
 
     Raises:
@@ -134,7 +134,7 @@ def build_request(operation: str | Operation, *, api_key: str, **kwargs: Any) ->
 
 
 def parse_response(
-    operation: str | Operation, status: int, headers: HeadersLike, body: bytes
+    operation: str | Operation[Any], status: int, headers: HeadersLike, body: bytes
 ) -> Any:
     """The result object of a complete, non-streamed answer (body already decompressed).
 
@@ -145,13 +145,14 @@ def parse_response(
 
 
 def stream_decoder(
-    operation: str | Operation,
+    operation: str | Operation[Any],
     status: int,
     headers: HeadersLike,
     *,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
 ) -> StreamDecoder:
     """A decoder for a streamed 2XX answer; feed it raw body bytes (gzip is handled)."""
-    return StreamDecoder(
-        _op(operation).event, status, Headers(headers), max_event_size=max_event_size
-    )
+    op = _op(operation)
+    if op.event is None:
+        raise ValueError(f"{op.name} does not stream")
+    return StreamDecoder(op.event, status, Headers(headers), max_event_size=max_event_size)

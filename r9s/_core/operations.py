@@ -12,28 +12,27 @@ the published SDK (send an explicit JSON ``null`` with ``extra_body={"name": Non
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from r9s._core.headers import Headers, HeadersLike
 from r9s._core.lifecycle import Limits
 from r9s._core.request import ACCEPT_ENCODING, DEFAULT_MAX_EVENT_SIZE, Request, Timeout
+from r9s._core.urls import redact_url, split_credentials
 from r9s._version import USER_AGENT
 from r9s.models._base import Model
-from r9s.models.chat import ChatCompletion, ChatCompletionChunk
-from r9s.models.completions import Completion
-from r9s.models.responses import Response, ResponseStreamEvent
 from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 
 __all__ = [
-    "CHAT",
-    "COMPLETIONS",
     "DEFAULT_SERVER_URL",
     "NOT_GIVEN",
-    "OPERATIONS",
-    "RESPONSES",
+    "OPTION_NAMES",
+    "PATH_SEGMENT",
+    "PATH_SEGMENTS",
+    "PATH_TARGET",
     "ClientConfig",
     "NotGiven",
     "Operation",
+    "encode_path_value",
     "prepare",
 ]
 
@@ -65,187 +64,192 @@ class NotGiven:
 
 NOT_GIVEN = NotGiven()
 
-_NUM = (int, float)
-_INT = (int,)
-_BOOL = (bool,)
-_STR = (str,)
-_DICT = (Mapping,)
-_LIST = (list, tuple)
-_STR_OR_LIST = (str, list, tuple)
-_DICT_OR_STR = (Mapping, str)
+R = TypeVar("R")
 
 
-class Operation(NamedTuple):
-    """One endpoint: ``POST {server_url}{path}``.
+class Operation(NamedTuple, Generic[R]):
+    """One endpoint, described once: ``{method} {server_url}{path}``.
 
     Attributes:
         name: the public method, for messages (``"chat.create"``).
-        params: every body parameter and the types it accepts (checked before sending).
-        required: the parameters that must be given.
-        result: wraps a non-streamed JSON answer.
-        event: wraps one event of a streamed answer.
+        method: ``"GET"`` (no body) or ``"POST"``.
+        path: the path template; ``{name}`` is filled with that parameter, encoded so that no
+            value can change the route (see ``encode_path_value``).
+        params: the ``TypedDict`` of ``r9s._core.params`` listing every parameter and its
+            type; read at run time (once) to check arguments before anything is sent.
+        result: wraps a non-streamed JSON answer; ``dict`` hands the parsed object over as is.
+        event: wraps one event of a streamed answer; ``None`` for operations that never stream.
+        checks: extra checks of single arguments (``ValueError`` / ``TypeError``).
+        defaults: body fields sent when the caller did not give them: the published SDK's
+            defaults that differ from the API's own (``moderations`` model ``gpt-4o-mini``).
+        body_param: the body is this parameter's value alone (``proxy.request``'s
+            ``request_body``), not an object of the parameters.
+        path_kinds: how each path parameter may be written (``PATH_SEGMENT`` by default).
     """
 
     name: str
+    method: str
     path: str
-    params: Mapping[str, tuple[type, ...]]
-    required: tuple[str, ...]
-    result: type[Model]
-    event: type[Model]
+    params: type
+    result: type[R]
+    event: type[Model] | None = None
     checks: Mapping[str, Callable[[str, Any], None]] = {}
+    defaults: Mapping[str, Any] = {}
+    body_param: str | None = None
+    path_kinds: Mapping[str, str] = {}
 
 
-def _check_messages(name: str, value: Any) -> None:
-    if not value:
-        raise ValueError(f"{name} must be a non-empty list of messages")
-    for i, msg in enumerate(value):
-        if isinstance(msg, Model):
-            msg = msg.__dict__
-        if not isinstance(msg, Mapping) or "role" not in msg:
-            raise TypeError(
-                f"{name}[{i}] must be a dict with a 'role' (and usually 'content'), "
-                f"not {type(msg).__name__}"
-            )
+#: A path parameter that is one segment: a ``/`` in it is refused.
+PATH_SEGMENT = "segment"
+#: A path parameter that may span segments (a model id such as ``openai/gpt-4o``).
+PATH_SEGMENTS = "segments"
+#: A proxy target: segments, plus a ``?query`` the caller wrote, sent as the query.
+PATH_TARGET = "target"
+
+# RFC 3986 ``pchar`` less ``%`` (a valid ``%XX`` escape is kept as written; a bare ``%`` is
+# escaped): what may stand unescaped in a path segment; a query may also hold ``/`` and ``?``.
+_PCHAR = "!$&'()*+,;=:@-._~"
+_QCHAR = _PCHAR + "/?"
 
 
-def _check_input(name: str, value: Any) -> None:
-    if isinstance(value, str):
-        return
-    if not value:
-        raise ValueError(f"{name} must be a string or a non-empty list of messages")
-    for i, item in enumerate(value):
-        if not isinstance(item, (Mapping, Model)):
-            raise TypeError(f"{name}[{i}] must be a dict, not {type(item).__name__}")
+def _escape(text: str, safe: str) -> str:
+    import re
+    from urllib.parse import quote
+
+    return quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text), safe=safe + "%")
 
 
-def _check_prompt(name: str, value: Any) -> None:
-    if isinstance(value, str):
-        return
-    if not value:
-        raise ValueError(f"{name} must be a string or a non-empty list")
-    for i, item in enumerate(value):
-        if not isinstance(item, (str, int, list)):
-            raise TypeError(f"{name}[{i}] must be a string (or token ids), not {type(item)}")
+def encode_path_value(op: str, name: str, value: Any, kind: str) -> tuple[str, str | None]:
+    """A path parameter's value as it goes in the URL, and the query it carries (targets).
 
-
-def _check_model(name: str, value: Any) -> None:
+    Every character outside RFC 3986's ``pchar`` is percent-encoded (``?``, ``#``, spaces,
+    non-ASCII), so a value never adds a query or a fragment; a ``%XX`` escape the caller wrote
+    is kept.  Refused, with ``ValueError``: an empty value; a ``.`` or ``..`` segment, or an
+    escape that a server would decode into one or into a ``/`` (``%2e%2e``, ``%2F``), which
+    could send the request elsewhere; a ``/`` in a one-segment parameter (a channel id); an
+    empty segment in a model id; a ``#fragment`` in a target (fragments are never sent).
+    A target's ``?query`` is the query of the request, as the caller wrote it.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{op}() argument {name!r} must be str, not {type(value).__name__}")
     if not value.strip():
-        raise ValueError(f"{name} must be a non-empty model name")
+        raise ValueError(f"{op}() argument {name!r} must not be empty")
+    query: str | None = None
+    if kind == PATH_TARGET:
+        if "#" in value:
+            raise ValueError(
+                f"{op}() argument {name!r} holds a '#fragment', which is never sent: {value!r}"
+            )
+        if "?" in value:
+            value, query = value.split("?", 1)
+            query = _escape(query, _QCHAR)
+    from urllib.parse import unquote
+
+    segments = [value] if kind == PATH_SEGMENT else value.split("/")
+    for seg in segments:
+        seen = unquote(seg)
+        if seen in (".", "..") or "/" in seen:
+            what = "a '/'" if "/" in seen else f"a {seen!r} segment"
+            raise ValueError(
+                f"{op}() argument {name!r} must not hold {what} (written {seg!r}): it would "
+                f"change the request's route"
+            )
+        if not seg and kind == PATH_SEGMENTS:
+            raise ValueError(f"{op}() argument {name!r} has an empty path part: {value!r}")
+    return "/".join(_escape(seg, _PCHAR) for seg in segments), query
 
 
-CHAT = Operation(
-    name="chat.create",
-    path="/chat/completions",
-    params={
-        "model": _STR,
-        "messages": _LIST,
-        "frequency_penalty": _NUM,
-        "logit_bias": _DICT,
-        "logprobs": _BOOL,
-        "top_logprobs": _INT,
-        "max_tokens": _INT,
-        "max_completion_tokens": _INT,
-        "n": _INT,
-        "modalities": _LIST,
-        "audio": _DICT,
-        "presence_penalty": _NUM,
-        "response_format": _DICT,
-        "seed": _INT,
-        "service_tier": _STR,
-        "stop": _STR_OR_LIST,
-        "stream": _BOOL,
-        "stream_options": _DICT,
-        "temperature": _NUM,
-        "top_p": _NUM,
-        "top_k": _INT,
-        "tools": _LIST,
-        "tool_choice": _DICT_OR_STR,
-        "parallel_tool_calls": _BOOL,
-        "user": _STR,
-        "reasoning_effort": _STR,
-        "store": _BOOL,
-        "metadata": _DICT,
-    },
-    required=("model", "messages"),
-    result=ChatCompletion,
-    event=ChatCompletionChunk,
-    checks={"model": _check_model, "messages": _check_messages},
+class _Spec(NamedTuple):
+    types: dict[str, tuple[type, ...]]
+    required: tuple[str, ...]
+
+
+_SPECS: dict[type, _Spec] = {}
+#: The call options: not body parameters (the client takes them apart).
+OPTION_NAMES = (
+    "retries",
+    "server_url",
+    "timeout_ms",
+    "http_headers",
+    "extra_body",
+    "deadline",
+    "first_event_timeout",
+    "idle_timeout",
 )
 
-COMPLETIONS = Operation(
-    name="completions.create",
-    path="/completions",
-    params={
-        "model": _STR,
-        "prompt": _STR_OR_LIST,
-        "best_of": _INT,
-        "echo": _BOOL,
-        "frequency_penalty": _NUM,
-        "logit_bias": _DICT,
-        "logprobs": _INT,
-        "max_tokens": _INT,
-        "n": _INT,
-        "presence_penalty": _NUM,
-        "seed": _INT,
-        "stop": _STR_OR_LIST,
-        "stream": _BOOL,
-        "stream_options": _DICT,
-        "suffix": _STR,
-        "temperature": _NUM,
-        "top_p": _NUM,
-        "user": _STR,
-    },
-    required=("model", "prompt"),
-    result=Completion,
-    event=Completion,
-    checks={"model": _check_model, "prompt": _check_prompt},
-)
 
-RESPONSES = Operation(
-    name="responses.create",
-    path="/responses",
-    params={
-        "model": _STR,
-        "input": _STR_OR_LIST,
-        "instructions": _STR,
-        "temperature": _NUM,
-        "top_p": _NUM,
-        "max_output_tokens": _INT,
-        "stream": _BOOL,
-        "modalities": _LIST,
-        "tools": _LIST,
-        "tool_choice": _DICT_OR_STR,
-        "metadata": _DICT,
-    },
-    required=("model", "input"),
-    result=Response,
-    event=ResponseStreamEvent,
-    checks={"model": _check_model, "input": _check_input},
-)
+def _accepts(hint: Any) -> tuple[type, ...]:
+    """The run-time types an annotation of ``r9s._core.params`` accepts (for ``isinstance``).
 
-OPERATIONS = {op.name: op for op in (CHAT, COMPLETIONS, RESPONSES)}
+    Sequences accept lists and tuples (never a string); mappings and ``TypedDict`` shapes
+    accept any ``Mapping`` and r9s objects; ``float`` accepts ``int``; a ``Literal`` accepts
+    its values' types (the server judges the value: gateways add values).
+    """
+    import types
+    import typing
+    from collections.abc import Sequence
+
+    origin = typing.get_origin(hint)
+    if origin is typing.Required or origin is typing.NotRequired:
+        return _accepts(typing.get_args(hint)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        found: dict[type, None] = {}
+        for arg in typing.get_args(hint):
+            if arg is not type(None):
+                found.update(dict.fromkeys(_accepts(arg)))
+        return tuple(found)
+    if origin is typing.Literal:
+        return tuple(dict.fromkeys(type(v) for v in typing.get_args(hint)))
+    if hint is typing.Any:
+        return (object,)
+    if origin in (list, tuple, Sequence):
+        return (list, tuple)
+    if origin in (dict, Mapping) or typing.is_typeddict(hint) or hint in (dict, Mapping):
+        return (Mapping, Model)
+    if hint is float:
+        return (int, float)
+    if isinstance(hint, type):
+        return (hint,)
+    raise TypeError(f"no run-time check for the annotation {hint!r}")  # pragma: no cover
+
+
+def spec_of(op: Operation[Any]) -> _Spec:
+    """Each body parameter's accepted types and the required ones, read from ``op.params``."""
+    spec = _SPECS.get(op.params)
+    if spec is None:
+        import typing
+
+        hints = typing.get_type_hints(op.params, include_extras=True)
+        types = {n: _accepts(h) for n, h in hints.items() if n not in OPTION_NAMES}
+        if op.event is not None:
+            types["stream"] = (bool,)
+        required = tuple(n for n, h in hints.items() if typing.get_origin(h) is typing.Required)
+        spec = _SPECS[op.params] = _Spec(types, required)
+    return spec
 
 
 def _type_names(types: tuple[type, ...]) -> str:
     names = {int: "int", float: "float", bool: "bool", str: "str", list: "list", tuple: "list"}
-    out = [names.get(t, "dict" if t is Mapping else t.__name__) for t in types]
+    out = [names.get(t, "dict" if t in (Mapping, Model) else t.__name__) for t in types]
     return " or ".join(dict.fromkeys(out))
 
 
-def check_params(op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+def check_params(op: Operation[Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that go on the wire, checked; raises ``TypeError``/``ValueError``."""
-    for name in op.required:
+    spec = spec_of(op)
+    for name in spec.required:
         if params.get(name) is None:
             raise TypeError(f"{op.name}() missing required argument: {name!r}")
     body: dict[str, Any] = {}
     for name, value in params.items():
         if value is None:
             continue
-        types = op.params.get(name)
+        types = spec.types.get(name)
         if types is None:
+            hint = " (pass parameters the gateway adds with extra_body=)"
             raise TypeError(
-                f"{op.name}() got an unexpected argument {name!r} "
-                "(pass parameters the gateway adds with extra_body=)"
+                f"{op.name}() got an unexpected argument {name!r}"
+                + (hint if op.method != "GET" else "")
             )
         # bool is an int in Python, but never a valid number of tokens or a temperature.
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
@@ -318,13 +322,14 @@ class ClientConfig(NamedTuple):
         return key
 
     def __repr__(self) -> str:  # never the key
-        return f"ClientConfig(server_url={self.server_url!r}, timeout_ms={self.timeout_ms!r})"
+        url = redact_url(self.server_url)
+        return f"ClientConfig(server_url={url!r}, timeout_ms={self.timeout_ms!r})"
 
 
 class Call(NamedTuple):
     """One prepared call: the request plus what the driver needs to finish it."""
 
-    op: Operation
+    op: Operation[Any]
     request: Request
     timeout: Timeout
     retry: RetryConfig | None
@@ -341,7 +346,7 @@ class Call(NamedTuple):
 
 
 def prepare(
-    op: Operation,
+    op: Operation[Any],
     params: Mapping[str, Any],
     config: ClientConfig,
     *,
@@ -359,33 +364,62 @@ def prepare(
     Raises:
         TypeError, ValueError: a missing or ill-typed argument, a bad URL or header.
     """
-    body = check_params(op, params)
+    params = dict(params)
+    path, query = op.path, None
+    while "{" in path:
+        start = path.index("{")
+        end = path.index("}", start)
+        name = path[start + 1 : end]
+        kind = op.path_kinds.get(name, PATH_SEGMENT)
+        value = params.pop(name, None)
+        if value is None:
+            raise TypeError(f"{op.name}() missing required argument: {name!r}")
+        if op.checks.get(name) is not None:
+            op.checks[name](name, value)
+        encoded, q = encode_path_value(op.name, name, value, kind)
+        path, query = path[:start] + encoded + path[end + 1 :], q if q is not None else query
+    body: Any = check_params(op, params)
+    for name, value in op.defaults.items():
+        if name not in params:
+            body[name] = value
+    stream = body.get("stream") is True
+    if op.body_param is not None:
+        body = body.get(op.body_param)
     if extra_body:
         if not isinstance(extra_body, Mapping):
             raise TypeError("extra_body must be a dict")
-        body.update(extra_body)
-    stream = body.get("stream") is True
+        if op.method == "GET":
+            raise TypeError(f"{op.name}() sends no body: extra_body cannot be used")
+        body = {**body, **extra_body} if body is not None else dict(extra_body)
     base = server_url if server_url is not None else config.server_url
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
-        raise ValueError(f"server_url must be an absolute http(s) URL, got {base!r}")
+        raise ValueError(f"server_url must be an absolute http(s) URL, got {redact_url(base)!r}")
+    base, basic = split_credentials(base)
     key = config.key()
     headers: list[tuple[str, str]] = [
         ("Accept", "text/event-stream" if stream else "application/json"),
-        ("Content-Type", "application/json"),
         ("User-Agent", USER_AGENT),
         ("Accept-Encoding", ACCEPT_ENCODING),
     ]
-    if key:
+    content = b""
+    if body is not None and op.method != "GET":
+        content = encode_body(body)
+        headers.insert(1, ("Content-Type", "application/json"))
+    secrets = ((key,) if key else ()) + config.extra_secrets
+    if basic is not None:  # credentials in the URL win, as with httpx (the published SDK)
+        headers.insert(0, ("Authorization", f"Basic {basic[0]}"))
+        secrets += basic
+    elif key:
         headers.insert(0, ("Authorization", f"Bearer {key}"))
     hdrs = Headers(headers).merged(config.default_headers or None).merged(http_headers)
     for name, value in hdrs.raw():
         _check_header(name, value)
-    request = Request("POST", base.rstrip("/") + op.path, hdrs, encode_body(body), stream)
+    url = base.rstrip("/") + path + ("?" + query if query else "")
+    request = Request(op.method, url, hdrs, content, stream)
     timeout = Timeout.from_ms(timeout_ms if timeout_ms is not None else config.timeout_ms)
     retry = config.retry_config if isinstance(retries, NotGiven) else retries
     if retry is not None and not isinstance(retry, RetryConfig):
         raise TypeError(f"retries must be a RetryConfig or None, not {type(retry).__name__}")
-    secrets = ((key,) if key else ()) + config.extra_secrets
     limits = config.limits
     if deadline is not None or first_event_timeout is not None or idle_timeout is not None:
         base_limits = limits or Limits()

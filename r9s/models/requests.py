@@ -16,7 +16,9 @@ __all__ = [
     "Message",
     "MessageTypedDict",
     "Modalities",
+    "Reasoning",
     "ReasoningEffort",
+    "ReasoningTypedDict",
     "ResponseFormat",
     "ResponseFormatTypedDict",
     "ResponseInputMessage",
@@ -24,6 +26,8 @@ __all__ = [
     "Stop",
     "StreamOptions",
     "StreamOptionsTypedDict",
+    "Text",
+    "TextTypedDict",
     "Tool",
     "ToolTypedDict",
 ]
@@ -85,3 +89,21 @@ ToolTypedDict = Tool
 ResponseFormatTypedDict = ResponseFormat
 StreamOptionsTypedDict = StreamOptions
 AudioTypedDict = Audio
+
+
+class Text(TypedDict, total=False):
+    """Responses ``text``: the output format (``{"format": {"type": "json_schema", ...}}``)."""
+
+    format: dict[str, Any]
+    verbosity: str
+
+
+class Reasoning(TypedDict, total=False):
+    """Responses ``reasoning``: ``{"effort": "low" | "medium" | "high", "summary": ...}``."""
+
+    effort: str
+    summary: str
+
+
+TextTypedDict = Text
+ReasoningTypedDict = Reasoning

@@ -1,8 +1,3 @@
-"""One module per API area; each method collects the caller's arguments and hands the
-operation to the client's driver."""
-
-from r9s.resources.chat import Chat
-from r9s.resources.completions import Completions
-from r9s.resources.responses import Responses
-
-__all__ = ["Chat", "Completions", "Responses"]
+"""One module per API area; each method is a typed signature and one line that hands its
+operation (an entry of ``r9s._core.api``) to the client's drivers.  Imported lazily, on
+first use of ``client.<resource>``."""

@@ -2,48 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
+from typing import Any, Literal, Unpack, overload
 
-from r9s._core.operations import CHAT
-from r9s.models._base import Model
+from r9s._core.api import CHAT
+from r9s._core.params import ChatParams
 from r9s.models.chat import ChatCompletion, ChatCompletionChunk
-from r9s.models.requests import Message
-from r9s.resources._params import ChatParams
+from r9s.resources._base import Resource
 from r9s.streaming import EventStream, EventStreamAsync
-
-if TYPE_CHECKING:
-    from r9s.client import R9S
 
 __all__ = ["Chat"]
 
-Messages = Sequence[Message | Mapping[str, Any] | Model]
+Result = ChatCompletion
+Event = ChatCompletionChunk
 
 
-class Chat:
+class Chat(Resource):
     """Chat completions; ``create`` and its async twin ``create_async``."""
 
-    def __init__(self, client: R9S) -> None:
-        self._client = client
+    __slots__ = ()
 
     @overload
     def create(
-        self, *, model: str, messages: Messages, stream: Literal[True], **params: Unpack[ChatParams]
-    ) -> EventStream[ChatCompletionChunk]: ...
+        self, *, stream: Literal[True], **params: Unpack[ChatParams]
+    ) -> EventStream[Event]: ...
     @overload
     def create(
-        self,
-        *,
-        model: str,
-        messages: Messages,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ChatParams],
-    ) -> ChatCompletion: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[ChatParams]
+    ) -> Result: ...
     @overload
     def create(
-        self, *, model: str, messages: Messages, stream: bool, **params: Unpack[ChatParams]
-    ) -> ChatCompletion | EventStream[ChatCompletionChunk]: ...
-
+        self, *, stream: bool, **params: Unpack[ChatParams]
+    ) -> Result | EventStream[Event]: ...
     def create(self, **params: Any) -> Any:
         """Create a chat completion; with ``stream=True``, an ``EventStream`` of chunks.
 
@@ -64,22 +53,16 @@ class Chat:
 
     @overload
     async def create_async(
-        self, *, model: str, messages: Messages, stream: Literal[True], **params: Unpack[ChatParams]
-    ) -> EventStreamAsync[ChatCompletionChunk]: ...
+        self, *, stream: Literal[True], **params: Unpack[ChatParams]
+    ) -> EventStreamAsync[Event]: ...
     @overload
     async def create_async(
-        self,
-        *,
-        model: str,
-        messages: Messages,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ChatParams],
-    ) -> ChatCompletion: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[ChatParams]
+    ) -> Result: ...
     @overload
     async def create_async(
-        self, *, model: str, messages: Messages, stream: bool, **params: Unpack[ChatParams]
-    ) -> ChatCompletion | EventStreamAsync[ChatCompletionChunk]: ...
-
+        self, *, stream: bool, **params: Unpack[ChatParams]
+    ) -> Result | EventStreamAsync[Event]: ...
     async def create_async(self, **params: Any) -> Any:
         """``create``, awaited (asyncio or trio); streams are ``EventStreamAsync``."""
         return await self._client._run_async(CHAT, params)

@@ -2,59 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
+from typing import Any, Literal, Unpack, overload
 
-from r9s._core.operations import COMPLETIONS
+from r9s._core.api import COMPLETIONS
+from r9s._core.params import CompletionParams
 from r9s.models.completions import Completion
-from r9s.resources._params import CompletionParams
+from r9s.resources._base import Resource
 from r9s.streaming import EventStream, EventStreamAsync
-
-if TYPE_CHECKING:
-    from r9s.client import R9S
 
 __all__ = ["Completions"]
 
-Prompt = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
+Result = Completion
+Event = Completion
 
 
-class Completions:
+class Completions(Resource):
     """Text completions; ``create`` and its async twin ``create_async``."""
 
-    def __init__(self, client: R9S) -> None:
-        self._client = client
+    __slots__ = ()
 
     @overload
     def create(
-        self,
-        *,
-        model: str,
-        prompt: Prompt,
-        stream: Literal[True],
-        **params: Unpack[CompletionParams],
-    ) -> EventStream[Completion]: ...
+        self, *, stream: Literal[True], **params: Unpack[CompletionParams]
+    ) -> EventStream[Event]: ...
     @overload
     def create(
-        self,
-        *,
-        model: str,
-        prompt: Prompt,
-        stream: Literal[False] | None = None,
-        **params: Unpack[CompletionParams],
-    ) -> Completion: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[CompletionParams]
+    ) -> Result: ...
     @overload
     def create(
-        self, *, model: str, prompt: Prompt, stream: bool, **params: Unpack[CompletionParams]
-    ) -> Completion | EventStream[Completion]: ...
-
+        self, *, stream: bool, **params: Unpack[CompletionParams]
+    ) -> Result | EventStream[Event]: ...
     def create(self, **params: Any) -> Any:
         """Create a text completion; with ``stream=True``, an ``EventStream`` of chunks.
 
         Args:
             model: the model name.
-            prompt: the text to continue (or a list of prompts).
+            prompt: the text to continue (or a list of prompts, or token ids).
             stream: stream the answer as ``Completion`` chunks.
-            **params: any parameter of ``CompletionParams`` (``temperature``, ``tools``, ...) and
+            **params: any parameter of ``CompletionParams`` (``max_tokens`` ...) and
                 the call options ``retries``, ``server_url``, ``timeout_ms``,
                 ``http_headers``, ``extra_body``, ``deadline``, ``first_event_timeout``,
                 ``idle_timeout``.
@@ -67,27 +53,16 @@ class Completions:
 
     @overload
     async def create_async(
-        self,
-        *,
-        model: str,
-        prompt: Prompt,
-        stream: Literal[True],
-        **params: Unpack[CompletionParams],
-    ) -> EventStreamAsync[Completion]: ...
+        self, *, stream: Literal[True], **params: Unpack[CompletionParams]
+    ) -> EventStreamAsync[Event]: ...
     @overload
     async def create_async(
-        self,
-        *,
-        model: str,
-        prompt: Prompt,
-        stream: Literal[False] | None = None,
-        **params: Unpack[CompletionParams],
-    ) -> Completion: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[CompletionParams]
+    ) -> Result: ...
     @overload
     async def create_async(
-        self, *, model: str, prompt: Prompt, stream: bool, **params: Unpack[CompletionParams]
-    ) -> Completion | EventStreamAsync[Completion]: ...
-
+        self, *, stream: bool, **params: Unpack[CompletionParams]
+    ) -> Result | EventStreamAsync[Event]: ...
     async def create_async(self, **params: Any) -> Any:
         """``create``, awaited (asyncio or trio); streams are ``EventStreamAsync``."""
         return await self._client._run_async(COMPLETIONS, params)

@@ -2,56 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
+from typing import Any, Literal, Unpack, overload
 
-from r9s._core.operations import RESPONSES
-from r9s.models._base import Model
-from r9s.models.requests import ResponseInputMessage
+from r9s._core.api import RESPONSES
+from r9s._core.params import ResponseParams
 from r9s.models.responses import Response, ResponseStreamEvent
-from r9s.resources._params import ResponseParams
+from r9s.resources._base import Resource
 from r9s.streaming import EventStream, EventStreamAsync
-
-if TYPE_CHECKING:
-    from r9s.client import R9S
 
 __all__ = ["Responses"]
 
-Input = str | Sequence[ResponseInputMessage | Mapping[str, Any] | Model]
+Result = Response
+Event = ResponseStreamEvent
 
 
-class Responses:
-    """Responses API; ``create`` and its async twin ``create_async``."""
+class Responses(Resource):
+    """The Responses API; ``create`` and its async twin ``create_async``."""
 
-    def __init__(self, client: R9S) -> None:
-        self._client = client
+    __slots__ = ()
 
     @overload
     def create(
-        self, *, model: str, input: Input, stream: Literal[True], **params: Unpack[ResponseParams]
-    ) -> EventStream[ResponseStreamEvent]: ...
+        self, *, stream: Literal[True], **params: Unpack[ResponseParams]
+    ) -> EventStream[Event]: ...
     @overload
     def create(
-        self,
-        *,
-        model: str,
-        input: Input,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ResponseParams],
-    ) -> Response: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[ResponseParams]
+    ) -> Result: ...
     @overload
     def create(
-        self, *, model: str, input: Input, stream: bool, **params: Unpack[ResponseParams]
-    ) -> Response | EventStream[ResponseStreamEvent]: ...
-
+        self, *, stream: bool, **params: Unpack[ResponseParams]
+    ) -> Result | EventStream[Event]: ...
     def create(self, **params: Any) -> Any:
         """Create a response; with ``stream=True``, an ``EventStream`` of ``ResponseStreamEvent``.
 
         Args:
             model: the model name.
-            input: a string, or a list of messages (``role``, ``content``).
+            input: a string, or a list of input items (messages with ``role``, ``content``).
             stream: stream typed events (``response.output_text.delta`` ...).
-            **params: any parameter of ``ResponseParams`` (``temperature``, ``tools``, ...) and
+            **params: any parameter of ``ResponseParams`` (``instructions``, ``tools``, ...) and
                 the call options ``retries``, ``server_url``, ``timeout_ms``,
                 ``http_headers``, ``extra_body``, ``deadline``, ``first_event_timeout``,
                 ``idle_timeout``.
@@ -64,22 +53,16 @@ class Responses:
 
     @overload
     async def create_async(
-        self, *, model: str, input: Input, stream: Literal[True], **params: Unpack[ResponseParams]
-    ) -> EventStreamAsync[ResponseStreamEvent]: ...
+        self, *, stream: Literal[True], **params: Unpack[ResponseParams]
+    ) -> EventStreamAsync[Event]: ...
     @overload
     async def create_async(
-        self,
-        *,
-        model: str,
-        input: Input,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ResponseParams],
-    ) -> Response: ...
+        self, *, stream: Literal[False] | None = None, **params: Unpack[ResponseParams]
+    ) -> Result: ...
     @overload
     async def create_async(
-        self, *, model: str, input: Input, stream: bool, **params: Unpack[ResponseParams]
-    ) -> Response | EventStreamAsync[ResponseStreamEvent]: ...
-
+        self, *, stream: bool, **params: Unpack[ResponseParams]
+    ) -> Result | EventStreamAsync[Event]: ...
     async def create_async(self, **params: Any) -> Any:
         """``create``, awaited (asyncio or trio); streams are ``EventStreamAsync``."""
         return await self._client._run_async(RESPONSES, params)

@@ -8,7 +8,8 @@ import math
 import pytest
 
 from r9s import __version__
-from r9s._core.operations import CHAT, COMPLETIONS, RESPONSES, ClientConfig, prepare
+from r9s._core.api import CHAT, COMPLETIONS, RESPONSES
+from r9s._core.operations import ClientConfig, prepare
 from r9s._core.request import DEFAULT_TIMEOUT, Timeout
 from r9s.models import ChatCompletionMessage
 from r9s.utils import BackoffStrategy, RetryConfig

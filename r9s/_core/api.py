@@ -1,0 +1,196 @@
+"""The table: every operation of the API, one entry each.
+
+An entry says everything the core needs: method, path template, the parameters (a
+``TypedDict`` of ``r9s._core.params``, which also types the resource methods), the result and
+event classes, the published SDK's defaults that go on the wire, and argument checks.  The
+resource modules add only typed signatures; the drivers run any entry.
+
+Wire facts (paths, body fields, defaults) are those of the published ``r9s`` 0.9.0 package
+(``src/r9s/*.py`` at tag v0.9.0 of r9s-ai/r9s-python).  Its defaults equal to the API's own
+(``stream: false``, ``n: 1``, ``store: true``, ``encoding_format: "float"`` ...) are left out;
+those the gateway relies on are sent when not given (``defaults=``; listed in the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from r9s._core import params as P
+from r9s._core.operations import PATH_SEGMENTS, PATH_TARGET, Operation
+from r9s.models._base import Model
+from r9s.models.catalog import ModelList, ModelObject
+from r9s.models.chat import ChatCompletion, ChatCompletionChunk
+from r9s.models.completions import Completion
+from r9s.models.edits import EditResponse
+from r9s.models.embeddings import EmbeddingResponse
+from r9s.models.moderations import ModerationResponse
+from r9s.models.responses import Response, ResponseStreamEvent
+from r9s.models.search import SearchResponse
+
+__all__ = [
+    "CHAT",
+    "COMPLETIONS",
+    "EDITS",
+    "EMBEDDINGS",
+    "ENGINE_EMBEDDINGS",
+    "MODELS_LIST",
+    "MODELS_RETRIEVE",
+    "MODERATIONS",
+    "OPERATIONS",
+    "PROXY",
+    "RESPONSES",
+    "SEARCH",
+]
+
+
+def _check_messages(name: str, value: Any) -> None:
+    if not value:
+        raise ValueError(f"{name} must be a non-empty list of messages")
+    for i, msg in enumerate(value):
+        if isinstance(msg, Model):
+            msg = msg.__dict__
+        if not isinstance(msg, Mapping) or "role" not in msg:
+            raise TypeError(
+                f"{name}[{i}] must be a dict with a 'role' (and usually 'content'), "
+                f"not {type(msg).__name__}"
+            )
+
+
+def _check_input(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        return
+    if not value:
+        raise ValueError(f"{name} must be a string or a non-empty list of messages")
+    for i, item in enumerate(value):
+        if not isinstance(item, (Mapping, Model)):
+            raise TypeError(f"{name}[{i}] must be a dict, not {type(item).__name__}")
+
+
+def _check_prompt(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        return
+    if not value:
+        raise ValueError(f"{name} must be a string or a non-empty list")
+    for i, item in enumerate(value):
+        if not isinstance(item, (str, int, list)):
+            raise TypeError(f"{name}[{i}] must be a string (or token ids), not {type(item)}")
+
+
+def _check_model(name: str, value: Any) -> None:
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty model name")
+
+
+def _check_nonempty(name: str, value: Any) -> None:
+    if not isinstance(value, str) and not value:
+        raise ValueError(f"{name} must be a string or a non-empty list")
+
+
+def _check_search_extra(name: str, value: Any) -> None:
+    data = value.__dict__ if isinstance(value, Model) else value
+    if not isinstance(data.get("query"), str) or not data["query"].strip():
+        raise ValueError(f"{name} must hold a non-empty 'query' string")
+
+
+_MODEL = {"model": _check_model}
+
+CHAT = Operation(
+    "chat.create",
+    "POST",
+    "/chat/completions",
+    P.ChatParams,
+    ChatCompletion,
+    ChatCompletionChunk,
+    checks={"model": _check_model, "messages": _check_messages},
+)
+COMPLETIONS = Operation(
+    "completions.create",
+    "POST",
+    "/completions",
+    P.CompletionParams,
+    Completion,
+    Completion,
+    checks={"model": _check_model, "prompt": _check_prompt},
+)
+RESPONSES = Operation(
+    "responses.create",
+    "POST",
+    "/responses",
+    P.ResponseParams,
+    Response,
+    ResponseStreamEvent,
+    checks={"model": _check_model, "input": _check_input},
+)
+MODELS_LIST = Operation("models.list", "GET", "/models", P.CallOptions, ModelList)
+MODELS_RETRIEVE = Operation(
+    "models.retrieve",
+    "GET",
+    "/models/{model}",
+    P.ModelParams,
+    ModelObject,
+    path_kinds={"model": PATH_SEGMENTS},
+)
+EMBEDDINGS = Operation(
+    "embeddings.create",
+    "POST",
+    "/embeddings",
+    P.EmbeddingParams,
+    EmbeddingResponse,
+    checks={"model": _check_model, "input": _check_prompt},
+)
+ENGINE_EMBEDDINGS = Operation(
+    "engine_embeddings.create",
+    "POST",
+    "/engines/{model}/embeddings",
+    P.EmbeddingParams,
+    EmbeddingResponse,
+    checks={"model": _check_model, "input": _check_prompt},
+    path_kinds={"model": PATH_SEGMENTS},
+)
+MODERATIONS = Operation(
+    "moderations.create",
+    "POST",
+    "/moderations",
+    P.ModerationParams,
+    ModerationResponse,
+    checks={"input": _check_nonempty},
+    defaults={"model": "gpt-4o-mini"},
+)
+EDITS = Operation("edits.create", "POST", "/edits", P.EditParams, EditResponse, checks=_MODEL)
+SEARCH = Operation(
+    "search.create",
+    "POST",
+    "/search",
+    P.SearchParams,
+    SearchResponse,
+    checks={"extra": _check_search_extra},
+    defaults={"engine": "exa"},
+)
+PROXY = Operation(
+    "proxy.request",
+    "POST",
+    "/nextrouter/proxy/{channelid}/{target}",
+    P.ProxyParams,
+    dict,
+    body_param="request_body",
+    path_kinds={"target": PATH_TARGET},
+)
+
+#: Every operation by its public name (``"chat.create"``).
+OPERATIONS: Mapping[str, Operation[Any]] = {
+    op.name: op
+    for op in (
+        CHAT,
+        COMPLETIONS,
+        RESPONSES,
+        MODELS_LIST,
+        MODELS_RETRIEVE,
+        EMBEDDINGS,
+        ENGINE_EMBEDDINGS,
+        MODERATIONS,
+        EDITS,
+        SEARCH,
+        PROXY,
+    )
+}
