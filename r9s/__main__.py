@@ -1,11 +1,13 @@
-"""The ``r9s`` command: ``chat``, ``complete``, ``respond``, ``demo``, ``serve`` (stdlib only).
+"""The ``r9s`` command: ``chat``, ``complete``, ``respond``, ``models``, ``embed``, ``demo``,
+``serve`` (stdlib only).
 
-``r9s chat`` / ``complete`` / ``respond`` call the API with the sync client; their logic is in
-``r9s.cli`` (loaded when ``main`` runs, so ``import r9s`` stays light).
+``r9s chat`` / ``complete`` / ``respond`` / ``models`` / ``embed`` call the API with the sync
+client; their logic is in ``r9s.cli`` (loaded when ``main`` runs, so ``import r9s`` stays light).
 
-``r9s demo`` starts the built-in OpenAI-compatible server on 127.0.0.1 and runs the three
-operations through the sync client, streamed and not, so a fresh install can be checked with
-no key and no network.  ``r9s serve`` runs that server until interrupted.
+``r9s demo`` starts the built-in OpenAI-compatible server on 127.0.0.1 and runs chat,
+completions and responses (streamed and not), lists the models and makes one embedding through
+the sync client, so a fresh install can be checked with no key and no network.  ``r9s serve``
+runs that server until interrupted.
 """
 
 from __future__ import annotations
@@ -53,7 +55,22 @@ def _demo(args: argparse.Namespace) -> int:
         out.write("\n")
         resp = client.responses.create(model="gpt-4o-mini", input="Tell me a joke")
         out.write(f"responses.create: {resp.output_text!r}\n")
-        out.write(f"\n{server.connections_opened} connection(s) served 6 requests.\n")
+
+        models = client.models.list()
+        ids = [model.id for model in models.data]
+        shown = ", ".join(ids[:4]) + (", ..." if len(ids) > 4 else "")
+        out.write(f"models.list: {shown} ({len(ids)} models)\n")
+        emb = client.embeddings.create(
+            model="text-embedding-3-small", input="The food was delicious."
+        )
+        vector = emb.data[0].embedding
+        values = ", ".join(f"{value:.4f}" for value in vector[:4])
+        tokens = emb.usage.prompt_tokens if emb.usage else "?"
+        out.write(
+            f"embeddings.create: {len(vector)} dimensions [{values}, ...] ({tokens} tokens)\n"
+        )
+        served = len(server.requests)
+        out.write(f"\n{server.connections_opened} connection(s) served {served} requests.\n")
     return 0
 
 
@@ -75,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
     cli.add_commands(sub)
-    demo = sub.add_parser("demo", help="run chat, completions and responses against a local server")
+    demo = sub.add_parser(
+        "demo", help="run chat, completions, responses, models and embeddings on a local server"
+    )
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the built-in OpenAI-compatible test server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -85,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "--models",
         default=None,
         metavar="NAMES",
-        help="comma-separated model names to serve; others get 404 model_not_found",
+        help="comma-separated model names to serve (and list); others get 404 model_not_found",
     )
     serve.set_defaults(func=_serve)
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""``r9s chat``, ``r9s complete``, ``r9s respond``: the API from a shell, on the sync client.
+"""``r9s chat``, ``complete``, ``respond``, ``models``, ``embed``: the API from a shell, on the
+sync client.
 
 Why a module of its own: ``r9s/__main__.py`` only wires subcommands; the commands' logic lives
 here, imports nothing but the standard library at import time, and loads the client when a
@@ -6,11 +7,12 @@ command runs (``import r9s`` never imports this module).
 
 The rules every command keeps:
 
-- stdout carries only the answer: its text (flushed per delta, a newline after it), or with
-  ``--json`` one compact JSON object per line; prompts, hints and errors go to stderr;
+- stdout carries only the answer: its text (flushed per delta, a newline after it), the model
+  ids, the embeddings' summaries, or with ``--json`` one compact JSON object per line; prompts,
+  hints and errors go to stderr;
 - an error is one line on stderr, ``r9s: error: <what>``, never a traceback, never the key;
 - exit status: 0 done; 1 the call failed (an API error, no connection, a failed response);
-  2 a usage or configuration error (argparse's own, no key, no model, no prompt);
+  2 a usage or configuration error (argparse's own, no key, no model, no prompt, no text);
   130 interrupted (Ctrl-C);
 - a reader that goes away (``r9s chat hi | head -c 5``) ends the command quietly with 0.
 """
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from r9s.client import R9S
 
 __all__ = [
+    "EMBEDDING_MODEL",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -35,6 +38,8 @@ __all__ = [
     "PROMPT",
     "add_commands",
     "run",
+    "run_embed",
+    "run_models",
     "silence_stdout",
 ]
 
@@ -47,6 +52,10 @@ EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
 #: Shown on stderr before each turn of an interactive chat.
 PROMPT: Final = "> "
+#: ``r9s embed``'s model when ``--model`` is not given.
+EMBEDDING_MODEL: Final = "text-embedding-3-small"
+#: How many values of each vector ``r9s embed`` shows.
+_SHOWN_VALUES: Final = 4
 
 _ENV_HELP = """\
 environment:
@@ -63,6 +72,24 @@ stdin when it is piped or redirected.  With no argument and a terminal on stdin,
 interactively: the prompt "> " is written to stderr, each turn sends the whole conversation,
 Ctrl-C stops an answer (the turn is dropped from the history), Ctrl-D ends the session and
 Ctrl-C at the prompt exits with 130."""
+
+
+_MODELS_HELP = """\
+List the models the API serves, one id per line (sorted).  With --details: id, owner and
+creation date (UTC) in aligned columns, sorted by owner then id."""
+
+_EMBED_HELP = f"""\
+Embed texts with the embeddings API, all in one request.  Each text is an argument; with none,
+each non-empty line of stdin is one text (when stdin is piped or redirected).  Prints, per text,
+its index, the vector's dimension and its first {_SHOWN_VALUES} values."""
+
+_EMBED_ENV_HELP = """\
+environment:
+  R9S_API_KEY   the API key (required)
+  R9S_BASE_URL  the base URL (default: the client's, https://api.r9s.ai/v1)
+
+exit status: 0 done, 1 the call failed, 2 usage or configuration error, 130 interrupted
+"""
 
 
 class _UsageError(Exception):
@@ -153,8 +180,22 @@ _OPERATIONS: Final = {
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``chat``, ``complete`` and ``respond`` to the ``r9s`` parser's subcommands."""
-    common = argparse.ArgumentParser(add_help=False)
+    """Add ``chat``, ``complete``, ``respond``, ``models`` and ``embed`` to the ``r9s`` parser's
+    subcommands."""
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
+        "--base-url",
+        default=None,
+        help="the API's base URL (default: $R9S_BASE_URL, else https://api.r9s.ai/v1)",
+    )
+    connection.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="connect and read timeout in seconds (default: the client's)",
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[connection])
     common.add_argument("-m", "--model", default=None, help="the model (default: $R9S_MODEL)")
     common.add_argument("--temperature", type=float, default=None, help="sampling temperature")
     common.add_argument(
@@ -173,18 +214,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--json",
         action="store_true",
         help="print the raw objects as JSON lines (each streamed event, or the result)",
-    )
-    common.add_argument(
-        "--base-url",
-        default=None,
-        help="the API's base URL (default: $R9S_BASE_URL, else https://api.r9s.ai/v1)",
-    )
-    common.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=None,
-        metavar="SECONDS",
-        help="connect and read timeout in seconds (default: the client's)",
     )
     formatter = argparse.RawDescriptionHelpFormatter
     chat = sub.add_parser(
@@ -226,6 +255,38 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     respond.add_argument("--system", default=None, help="sent as instructions")
     respond.set_defaults(func=run, operation="respond")
 
+    models = sub.add_parser(
+        "models",
+        parents=[connection],
+        help="list the models the API serves",
+        description=_MODELS_HELP,
+        epilog=_EMBED_ENV_HELP,
+        formatter_class=formatter,
+    )
+    models.add_argument(
+        "--details", action="store_true", help="add each model's owner and creation date"
+    )
+    models.add_argument("--json", action="store_true", help="print the list as one JSON line")
+    models.set_defaults(func=run_models)
+
+    embed = sub.add_parser(
+        "embed",
+        parents=[connection],
+        help="embed texts (the embeddings API)",
+        description=_EMBED_HELP,
+        epilog=_EMBED_ENV_HELP,
+        formatter_class=formatter,
+    )
+    embed.add_argument("texts", nargs="*", metavar="TEXT", help="a text (default: stdin lines)")
+    embed.add_argument(
+        "-m", "--model", default=EMBEDDING_MODEL, help=f"the model (default: {EMBEDDING_MODEL})"
+    )
+    embed.add_argument(
+        "--dimensions", type=_positive_int, default=None, metavar="N", help="the vectors' length"
+    )
+    embed.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    embed.set_defaults(func=run_embed)
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -252,11 +313,26 @@ def _positive_float(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``args.operation``; the exit status (see the module docstring)."""
+    return _guarded(_run, args)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Run ``r9s models``; the exit status (see the module docstring)."""
+    return _guarded(_models, args)
+
+
+def run_embed(args: argparse.Namespace) -> int:
+    """Run ``r9s embed``; the exit status (see the module docstring)."""
+    return _guarded(_embed, args)
+
+
+def _guarded(command: Callable[[argparse.Namespace, _Out], int], args: argparse.Namespace) -> int:
+    """Run a command, turning every way it can end into an exit status."""
     from r9s.errors import R9SError
 
     out = _Out(sys.stdout)
     try:
-        return _run(args, out)
+        return command(args, out)
     except _UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -279,15 +355,11 @@ def _run(args: argparse.Namespace, out: _Out) -> int:
             "--system is not supported by complete (the completions API has no system "
             "message): put it in the prompt"
         )
-    key = os.environ.get("R9S_API_KEY")
-    if not key:
-        raise _UsageError("R9S_API_KEY is not set: export R9S_API_KEY=<your key>")
+    key = _api_key()
     model = args.model or os.environ.get("R9S_MODEL")
     if not model:
         raise _UsageError("no model: pass --model or set R9S_MODEL")
-    base_url = args.base_url or os.environ.get("R9S_BASE_URL") or None
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise _UsageError(f"the base URL must start with http:// or https://, got {base_url!r}")
+    base_url = _base_url(args)
 
     prompt = args.prompt
     if prompt is not None and not prompt.strip():
@@ -301,16 +373,34 @@ def _run(args: argparse.Namespace, out: _Out) -> int:
         else:
             prompt = _read_stdin()
 
-    from r9s.client import R9S
-
-    timeout_ms = None if args.timeout is None else max(1, round(args.timeout * 1000))
-    with R9S(api_key=key, server_url=base_url, timeout_ms=timeout_ms) as client:
+    with _client(key, base_url, args) as client:
         if interactive:
             return _interactive(client, args, model, out)
         assert prompt is not None
         params = _params(op, args, model, prompt)
         _call(client, op, params, args, out)
     return EXIT_OK
+
+
+def _api_key() -> str:
+    key = os.environ.get("R9S_API_KEY")
+    if not key:
+        raise _UsageError("R9S_API_KEY is not set: export R9S_API_KEY=<your key>")
+    return key
+
+
+def _base_url(args: argparse.Namespace) -> str | None:
+    base_url: str | None = args.base_url or os.environ.get("R9S_BASE_URL") or None
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise _UsageError(f"the base URL must start with http:// or https://, got {base_url!r}")
+    return base_url
+
+
+def _client(key: str, base_url: str | None, args: argparse.Namespace) -> R9S:
+    from r9s.client import R9S
+
+    timeout_ms = None if args.timeout is None else max(1, round(args.timeout * 1000))
+    return R9S(api_key=key, server_url=base_url, timeout_ms=timeout_ms)
 
 
 def _stdin_is_terminal() -> bool:
@@ -321,9 +411,9 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def _read_stdin() -> str:
+def _read_stdin(what: str = "no prompt") -> str:
     stdin = sys.stdin
-    closed = _UsageError("no prompt: give it as an argument or on stdin (stdin is closed)")
+    closed = _UsageError(f"{what}: give it as an argument or on stdin (stdin is closed)")
     if stdin is None:
         raise closed
     try:
@@ -334,7 +424,7 @@ def _read_stdin() -> str:
         raise closed from None
     text = text.strip()
     if not text:
-        raise _UsageError("no prompt: give it as an argument or on stdin (stdin was empty)")
+        raise _UsageError(f"{what}: give it as an argument or on stdin (stdin was empty)")
     return text
 
 
@@ -437,6 +527,80 @@ def _interactive(client: R9S, args: argparse.Namespace, model: str, out: _Out) -
             _error(str(exc))
             continue
         history = [*messages, {"role": "assistant", "content": answer}]
+
+
+# ----------------------------------------------------------------------------- models, embed
+
+
+def _models(args: argparse.Namespace, out: _Out) -> int:
+    key = _api_key()
+    base_url = _base_url(args)
+    with _client(key, base_url, args) as client:
+        result = client.models.list()
+    if args.json:
+        out.write(_json_line(result))
+        return EXIT_OK
+    models = [(str(m.id), str(m.owned_by or ""), m.created) for m in (result.data or [])]
+    if not models:
+        _note("r9s: the API lists no models")
+        return EXIT_OK
+    if not args.details:
+        for model_id, _, _ in sorted(models, key=lambda m: m[0]):
+            out.write(model_id + "\n")
+        return EXIT_OK
+    id_width = max(len(model_id) for model_id, _, _ in models)
+    owner_width = max(len(owner) for _, owner, _ in models)
+    for model_id, owner, created in sorted(models, key=lambda m: (m[1], m[0])):
+        line = f"{model_id:<{id_width}}  {owner:<{owner_width}}  {_utc_date(created)}"
+        out.write(line.rstrip() + "\n")
+    return EXIT_OK
+
+
+def _utc_date(created: object) -> str:
+    """A Unix time as an ISO date in UTC, or ``-`` when there is none."""
+    import time
+
+    if isinstance(created, bool) or not isinstance(created, int | float):
+        return "-"
+    try:
+        return time.strftime("%Y-%m-%d", time.gmtime(created))
+    except (OverflowError, OSError, ValueError):
+        return "-"
+
+
+def _embed(args: argparse.Namespace, out: _Out) -> int:
+    texts: list[str] = list(args.texts)
+    if any(not text.strip() for text in texts):
+        raise _UsageError("no text: an argument is empty")
+    key = _api_key()
+    base_url = _base_url(args)
+    if not texts:
+        if _stdin_is_terminal():
+            raise _UsageError("no text: r9s embed 'some text' ..., or pipe lines on stdin")
+        texts = [line for line in _read_stdin("no text").splitlines() if line.strip()]
+    params: dict[str, Any] = {
+        "model": args.model,
+        "input": texts[0] if len(texts) == 1 else texts,
+    }
+    if args.dimensions is not None:
+        params["dimensions"] = args.dimensions
+    with _client(key, base_url, args) as client:
+        result = client.embeddings.create(**params)
+    if args.json:
+        out.write(_json_line(result))
+        return EXIT_OK
+    items = sorted(result.data or [], key=lambda item: int(item.index or 0))
+    width = len(str(max(len(items) - 1, 0)))
+    for item in items:
+        vector = item.embedding
+        if isinstance(vector, str):  # base64 from a server that ignores encoding_format
+            out.write(f"{item.index:>{width}}  base64  {vector[:24]}...\n")
+            continue
+        values = list(vector or [])
+        shown = ", ".join(f"{value:.4f}" for value in values[:_SHOWN_VALUES])
+        more = ", ..." if len(values) > _SHOWN_VALUES else ""
+        out.write(f"{item.index:>{width}}  {len(values)} dims  [{shown}{more}]\n")
+    return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- output

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from r9s.testing import FakeServer, Fault, RecordedRequest
+from r9s.testing._endpoints import DEFAULT_MODELS, embedding_vector
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Safety limit for any one subprocess or wait.
@@ -584,3 +585,225 @@ def test_demo_still_runs() -> None:
     proc = run_cli("demo", env=cli_env(None))
     assert proc.returncode == 0, proc.stderr
     assert "chat.create, streamed: Hello! You said: Hello, how are you?" in proc.stdout
+    assert "models.list: gpt-4o-mini, gpt-4o, openai/gpt-4o-mini, " in proc.stdout
+    vector = embedding_vector("The food was delicious.", 8)
+    values = ", ".join(f"{v:.4f}" for v in vector[:4])
+    assert f"embeddings.create: 8 dimensions [{values}, ...]" in proc.stdout
+    assert "1 connection(s) served 7 requests." in proc.stdout
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def test_models_lists_sorted_ids(server: FakeServer) -> None:
+    proc = run_cli("models", env=cli_env(server, R9S_MODEL=None))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines() == sorted(DEFAULT_MODELS)
+    (req,) = server.requests
+    assert (req.method, req.target, req.body) == ("GET", "/v1/models", b"")
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_models_lists_the_servers_models() -> None:
+    with FakeServer(models=["zeta", "openai/gpt-4o", "alpha"]) as server:
+        proc = run_cli("models", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "alpha\nopenai/gpt-4o\nzeta\n"
+
+
+def test_models_details_in_aligned_columns() -> None:
+    names = ["claude-3-haiku", "gpt-4o", "openai/gpt-4o-mini", "a-very-long-model-name-here"]
+    with FakeServer(models=names) as server:
+        proc = run_cli("models", "--details", env=cli_env(server))
+        listed = run_cli("models", "--json", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    models = json.loads(listed.stdout)["data"]
+    by_owner = sorted(models, key=lambda m: (m["owned_by"], m["id"]))
+    id_width = max(len(m["id"]) for m in models)
+    owner_width = max(len(m["owned_by"]) for m in models)
+    expected = [
+        f"{m['id']:<{id_width}}  {m['owned_by']:<{owner_width}}  "
+        + time.strftime("%Y-%m-%d", time.gmtime(m["created"]))
+        for m in by_owner
+    ]
+    assert proc.stdout.splitlines() == expected
+    assert expected[0].split()[:2] == ["claude-3-haiku", "anthropic"]
+    # The date column starts at the same place on every line.
+    assert len({line.rindex(" ") for line in proc.stdout.splitlines()}) == 1
+
+
+def test_models_json_is_one_compact_line(server: FakeServer) -> None:
+    proc = run_cli("models", "--json", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    doc = json.loads(line)
+    assert doc["object"] == "list"
+    assert [m["id"] for m in doc["data"]] == list(DEFAULT_MODELS)
+    assert line == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_models_none_listed() -> None:
+    with FakeServer(models=[]) as server:
+        proc = run_cli("models", env=cli_env(server))
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("r9s: ")
+
+
+def test_models_errors(server: FakeServer) -> None:
+    server.add_fault(Fault(status=403))
+    proc = run_cli("models", env=cli_env(server))
+    assert proc.returncode == 1
+    assert assert_one_error_line(proc.stderr).startswith("r9s: error: 403 ")
+    assert proc.stdout == ""
+    proc = run_cli("models", env=cli_env(server, R9S_API_KEY=None))
+    assert proc.returncode == 2
+    assert "R9S_API_KEY" in assert_one_error_line(proc.stderr)
+    proc = run_cli("models", "--base-url", "example.com", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "base URL" in assert_one_error_line(proc.stderr)
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    proc = run_cli("models", "--base-url", url, env=cli_env(server))
+    assert proc.returncode == 1
+    assert "refused" in assert_one_error_line(proc.stderr)
+    assert len(server.requests) == 1
+
+
+def test_models_wrong_key_never_shown() -> None:
+    with FakeServer(api_key="the-right-key") as server:
+        proc = run_cli("models", "--details", env=cli_env(server))
+    assert proc.returncode == 1
+    assert assert_one_error_line(proc.stderr).startswith("r9s: error: 401 ")
+    assert KEY not in proc.stderr and KEY not in proc.stdout
+
+
+def test_models_timeout_option(server: FakeServer) -> None:
+    server.add_fault(Fault(stall_after=0, stall_seconds=30), times=10)
+    proc = run_cli("models", "--timeout", "0.2", env=cli_env(server))
+    assert proc.returncode == 1
+    assert "within 0.2 s" in assert_one_error_line(proc.stderr)
+
+
+def test_models_closed_output_pipe_exits_quietly() -> None:
+    names = [f"model-{i:05d}-{'x' * 40}" for i in range(5000)]
+    with FakeServer(models=names) as server:
+        proc = start_cli("models", env=cli_env(server))
+        try:
+            assert proc.stdout is not None
+            Reader(proc.stdout.fileno()).until(b"model-00000")
+            proc.stdout.close()
+        finally:
+            code, err = finish(proc)
+    assert err == b""
+    assert code == 0
+
+
+# ----------------------------------------------------------------------------- embed
+
+
+def summary(index: int, vector: list[float], width: int = 1) -> str:
+    shown = ", ".join(f"{v:.4f}" for v in vector[:4])
+    more = ", ..." if len(vector) > 4 else ""
+    return f"{index:>{width}}  {len(vector)} dims  [{shown}{more}]"
+
+
+def test_embed_one_text(server: FakeServer) -> None:
+    proc = run_cli("embed", "The food was delicious.", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout == summary(0, embedding_vector("The food was delicious.", 8)) + "\n"
+    (req,) = server.requests
+    assert (req.method, req.target) == ("POST", "/v1/embeddings")
+    assert req.json == {"model": "text-embedding-3-small", "input": "The food was delicious."}
+
+
+def test_embed_several_texts_in_one_request(server: FakeServer) -> None:
+    texts = [f"text number {i}" for i in range(12)]
+    proc = run_cli("embed", "-m", "my-embedder", "--dimensions", "3", *texts, env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    expected = [summary(i, embedding_vector(t, 3), 2) for i, t in enumerate(texts)]
+    assert proc.stdout.splitlines() == expected
+    assert "..." not in proc.stdout
+    (req,) = server.requests
+    assert req.json == {"model": "my-embedder", "input": texts, "dimensions": 3}
+
+
+def test_embed_json(server: FakeServer) -> None:
+    proc = run_cli("embed", "--json", "a", "b", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    doc = json.loads(line)
+    assert [d["embedding"] for d in doc["data"]] == [
+        embedding_vector("a", 8),
+        embedding_vector("b", 8),
+    ]
+    assert doc["usage"]["prompt_tokens"] == 2
+    assert line == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_embed_reads_stdin_lines(server: FakeServer) -> None:
+    proc = run_cli("embed", env=cli_env(server), stdin="first line\n\n  \nsecond line\n")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 2
+    proc = run_cli("embed", env=cli_env(server), stdin="only one")
+    assert proc.returncode == 0, proc.stderr
+    first, second = server.requests
+    assert first.json["input"] == ["first line", "second line"]
+    assert second.json["input"] == "only one"
+
+
+@pytest.mark.parametrize("stdin", ["", "\n  \n"])
+def test_embed_empty_stdin_is_no_text(server: FakeServer, stdin: str) -> None:
+    proc = run_cli("embed", env=cli_env(server), stdin=stdin)
+    assert proc.returncode == 2
+    assert "no text" in assert_one_error_line(proc.stderr)
+    assert server.requests == []
+
+
+def test_embed_usage_errors(server: FakeServer) -> None:
+    proc = run_cli("embed", "ok", " ", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "no text" in assert_one_error_line(proc.stderr)
+    proc = run_cli("embed", "--dimensions", "0", "x", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("embed", "x", env=cli_env(server, R9S_API_KEY=None))
+    assert proc.returncode == 2
+    assert "R9S_API_KEY" in assert_one_error_line(proc.stderr)
+    assert server.requests == []
+
+
+def test_embed_no_text_on_a_terminal(server: FakeServer) -> None:
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "r9s", "embed"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=cli_env(server),
+            cwd=ROOT,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert "no text" in assert_one_error_line(proc.stderr)
+
+
+def test_embed_api_errors_are_one_line() -> None:
+    with FakeServer(models=["e"]) as server:
+        proc = run_cli("embed", "x", env=cli_env(server))
+        assert proc.returncode == 1
+        line = assert_one_error_line(proc.stderr)
+        assert line == (
+            "r9s: error: 404 The model `text-embedding-3-small` does not exist or you do not "
+            "have access to it. (request id req_1)"
+        )
+        server.add_fault(Fault(status=400))
+        proc = run_cli("embed", "-m", "e", "x", env=cli_env(server))
+        assert proc.returncode == 1
+        assert assert_one_error_line(proc.stderr).startswith("r9s: error: 400 ")
+    assert proc.stdout == ""
