@@ -238,7 +238,7 @@ def check_params(op: Operation[Any], params: Mapping[str, Any]) -> dict[str, Any
     """The parameters that go on the wire, checked; raises ``TypeError``/``ValueError``."""
     spec = spec_of(op)
     for name in spec.required:
-        if params.get(name) is None:
+        if params.get(name) is None and "{" + name + "}" not in op.path:  # path: checked there
             raise TypeError(f"{op.name}() missing required argument: {name!r}")
     body: dict[str, Any] = {}
     for name, value in params.items():

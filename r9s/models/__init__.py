@@ -11,6 +11,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from r9s.models._base import Model
+    from r9s.models.catalog import ModelList, ModelObject
     from r9s.models.chat import (
         ChatCompletion,
         ChatCompletionChunk,
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     )
     from r9s.models.common import ErrorBody, ErrorDetail
     from r9s.models.completions import Completion, CompletionChoice
+    from r9s.models.edits import EditChoice, EditResponse
+    from r9s.models.embeddings import EmbeddingObject, EmbeddingResponse
+    from r9s.models.moderations import ModerationResponse, ModerationResult
     from r9s.models.requests import (
         Audio,
         AudioTypedDict,
@@ -35,7 +39,9 @@ if TYPE_CHECKING:
         Message,
         MessageTypedDict,
         Modalities,
+        Reasoning,
         ReasoningEffort,
+        ReasoningTypedDict,
         ResponseFormat,
         ResponseFormatTypedDict,
         ResponseInputMessage,
@@ -43,6 +49,8 @@ if TYPE_CHECKING:
         Stop,
         StreamOptions,
         StreamOptionsTypedDict,
+        Text,
+        TextTypedDict,
         Tool,
         ToolTypedDict,
     )
@@ -54,8 +62,10 @@ if TYPE_CHECKING:
         ResponseStreamEvent,
         ResponseUsage,
     )
+    from r9s.models.search import Extra, SearchResponse
 
     # Names of the published (Speakeasy-generated) SDK.
+    ModelListResponse = ModelList
     ChatCompletionResponse = ChatCompletion
     CreateChatCompletionResponse = ChatCompletion
     ChatCompletionStreamEvent = ChatCompletionChunk
@@ -114,6 +124,21 @@ _WHERE = {
     "CreateCompletionResponse": ("r9s.models.completions", "Completion"),
     "CreateResponseResponse": ("r9s.models.responses", "Response"),
     "ResponseObject": ("r9s.models.responses", "Response"),
+    "ModelList": ("r9s.models.catalog", "ModelList"),
+    "ModelObject": ("r9s.models.catalog", "ModelObject"),
+    "ModelListResponse": ("r9s.models.catalog", "ModelList"),
+    "EmbeddingResponse": ("r9s.models.embeddings", "EmbeddingResponse"),
+    "EmbeddingObject": ("r9s.models.embeddings", "EmbeddingObject"),
+    "ModerationResponse": ("r9s.models.moderations", "ModerationResponse"),
+    "ModerationResult": ("r9s.models.moderations", "ModerationResult"),
+    "EditResponse": ("r9s.models.edits", "EditResponse"),
+    "EditChoice": ("r9s.models.edits", "EditChoice"),
+    "SearchResponse": ("r9s.models.search", "SearchResponse"),
+    "Extra": ("r9s.models.search", "Extra"),
+    "Text": ("r9s.models.requests", "Text"),
+    "TextTypedDict": ("r9s.models.requests", "TextTypedDict"),
+    "Reasoning": ("r9s.models.requests", "Reasoning"),
+    "ReasoningTypedDict": ("r9s.models.requests", "ReasoningTypedDict"),
 }
 
 
@@ -177,4 +202,19 @@ __all__ = [
     "StreamOptionsTypedDict",
     "Tool",
     "ToolTypedDict",
+    "ModelList",
+    "ModelObject",
+    "ModelListResponse",
+    "EmbeddingResponse",
+    "EmbeddingObject",
+    "ModerationResponse",
+    "ModerationResult",
+    "EditResponse",
+    "EditChoice",
+    "SearchResponse",
+    "Extra",
+    "Text",
+    "TextTypedDict",
+    "Reasoning",
+    "ReasoningTypedDict",
 ]
