@@ -10,7 +10,7 @@ Every failure of a call is an ``R9SError``; catch that to catch them all::
     ├── UnprocessableEntityError     422
     ├── RateLimitError               429
     ├── InternalServerError          500
-    ├── ServiceUnavailableError      503
+    ├── ServiceUnavailableError      503, and 529 (overloaded: Anthropic's status)
     ├── R9SDefaultError              any other 4XX / 5XX, and errors reported inside a stream
     │                                that name no status
     ├── ResponseValidationError      a body or event that cannot be decoded
@@ -61,8 +61,9 @@ __all__ = [
 ]
 
 
-#: Statuses worth retrying: rate limited, or a server/proxy failure that may pass.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Statuses worth retrying: rate limited, or a server/proxy failure that may pass (529 is
+#: "overloaded" in the Anthropic Messages API, a 503 in all but number).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 
 def _rebuild(cls: type[R9SError], state: dict[str, Any]) -> R9SError:
@@ -122,7 +123,7 @@ class R9SError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Whether trying the call again may succeed: a 429 / 500 / 502 / 503 / 504 status
+        """Whether trying the call again may succeed: a 429 / 500 / 502 / 503 / 504 / 529 status
         (also one named by an error reported inside a stream: ``overloaded``,
         ``server_error``, ``"code": 503``...), or no complete answer (refused, reset, timed
         out).  Mid-stream, the caller decides: ``events_received`` events were delivered."""
@@ -198,7 +199,9 @@ class InternalServerError(R9SError):
 
 
 class ServiceUnavailableError(R9SError):
-    """503: overloaded or down (often an HTML page from a proxy); retried by default."""
+    """503: overloaded or down (often an HTML page from a proxy); retried by default.
+
+    Also 529 and the ``overloaded_error`` of the Messages API (``status_code`` says which)."""
 
     status = 503
 
@@ -249,3 +252,4 @@ STATUS_ERRORS: dict[int, type[R9SError]] = {
     )
     if cls.status is not None
 }
+STATUS_ERRORS[529] = ServiceUnavailableError

@@ -6,14 +6,16 @@ closeable; the connection is released when the stream is exhausted, fails, is cl
 (sync) is dropped after a ``break`` without ``with``: nothing else refers to the stream, so
 dropping it closes it at once rather than when the garbage collector runs.
 
-After ``[DONE]`` the rest of the body is drained (bounded by ``DRAIN_MAX_BYTES`` and
-``DRAIN_SECONDS``) so the connection returns to the pool.
+After the stream's end (``[DONE]``, or ``message_stop`` on a messages stream) the rest of the
+body is drained (bounded by ``DRAIN_MAX_BYTES`` and ``DRAIN_SECONDS``) so the connection
+returns to the pool.
 
 Helpers, the same for every operation: ``text_deltas()`` yields just the text as it arrives;
 ``get_final()`` reads the rest of the stream and returns the whole answer (a
-``ChatCompletion`` with every choice and tool call assembled, a ``Completion``, or the final
-``Response``), built by the core's accumulators.  They may be combined (text first, then the
-final object) but not mixed with plain iteration, which would hide events from them.
+``ChatCompletion`` with every choice and tool call assembled, a ``Completion``, the final
+``Response``, or a ``Message`` with its content blocks and tool inputs assembled), built by the
+core's accumulators.  They may be combined (text first, then the final object) but not mixed
+with plain iteration, which would hide events from them.
 """
 
 from __future__ import annotations
@@ -190,7 +192,8 @@ class EventStream(_StreamBase[T]):
 
     def text_deltas(self) -> Iterator[str]:
         """Just the text, as it arrives (chat and completions: choice 0; responses:
-        ``response.output_text.delta``).  ``get_final()`` may follow."""
+        ``response.output_text.delta``; messages: ``text_delta``).  ``get_final()`` may
+        follow."""
         acc = self._accumulator()
         for event in self:
             acc.feed(event)
@@ -203,7 +206,8 @@ class EventStream(_StreamBase[T]):
 
         Raises:
             R9SError: the stream's own error, or (responses) ``response.failed`` /
-                ``response.incomplete`` / no ``response.completed``.
+                ``response.incomplete`` / no ``response.completed``, or (messages) a
+                ``ResponseValidationError`` for a tool input that is not a JSON object.
             RuntimeError: events were already read by plain iteration.
         """
         acc = self._accumulator()

@@ -10,23 +10,36 @@ streams' ``text_deltas()`` and ``get_final()`` helpers (sync and async alike) us
   chunk that carries it (``stream_options={"include_usage": True}``);
 - completions: one text per choice ``index``, ``finish_reason``, logprobs lists concatenated;
 - responses: the ``response`` of ``response.completed``; a stream ending in
-  ``response.failed`` or ``response.incomplete`` raises instead.
+  ``response.failed`` or ``response.incomplete`` raises instead;
+- messages: a ``Message``: the fields of ``message_start``'s message, one content block per
+  ``index`` in index order (text and thinking joined from their deltas, a ``signature``
+  joined from its ``signature_delta`` pieces, ``citations`` collected, a ``tool_use`` block's
+  ``input`` parsed from its ``input_json_delta`` pieces at ``content_block_stop``),
+  ``stop_reason`` / ``stop_sequence`` from ``message_delta``, and ``usage`` merged: the
+  input side from ``message_start``, what ``message_delta`` reports (the final output count)
+  on top.  Tool input that is not a JSON object raises ``ResponseValidationError`` from
+  ``result()``, naming the block; the rest of the stream is still read, so the connection is
+  reused.
 
 Shape drift is tolerated as everywhere in r9s: a fragment without an ``index`` joins the tool
 call with the same ``id``, else the last one seen; missing fields stay ``None``.  A stream cut
-before its ``finish_reason`` still yields what arrived, with ``finish_reason`` ``None``.
+before its ``finish_reason`` still yields what arrived, with ``finish_reason`` ``None`` (a
+messages stream ending without ``message_delta``: ``stop_reason`` ``None``; a block without
+its ``content_block_stop`` is finished by ``result()`` all the same).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from r9s._core.classify import stream_error
+from r9s._core._json import loads
+from r9s._core.classify import QUOTE_LIMIT, stream_error
 from r9s._core.headers import Headers
-from r9s.errors import R9SDefaultError, R9SError
+from r9s.errors import R9SDefaultError, R9SError, ResponseValidationError
 from r9s.models._base import Model, _plain
 from r9s.models.chat import ChatCompletion, ChatCompletionChunk, ChoiceDelta, ChunkChoice
 from r9s.models.completions import Completion, CompletionChoice
+from r9s.models.messages import Message, MessageStreamDelta, MessageStreamEvent
 from r9s.models.responses import Response, ResponseStreamEvent
 
 __all__ = ["Accumulator", "accumulator_for", "text_of"]
@@ -238,6 +251,196 @@ class ResponsesAccumulator(Accumulator):
         return Response._wrap(_plain(self._final))
 
 
+def _fields(value: Any) -> dict[str, Any]:
+    """The JSON object behind ``value`` (a model, already wrapped or not), without copying."""
+    if isinstance(value, Model):
+        return value.__dict__
+    return value if isinstance(value, dict) else {}
+
+
+#: The block type a delta implies, for a delta whose ``content_block_start`` never came.
+_BLOCK_OF_DELTA = {
+    "text_delta": "text",
+    "input_json_delta": "tool_use",
+    "thinking_delta": "thinking",
+    "signature_delta": "thinking",
+    "citations_delta": "text",
+}
+
+#: ``delta.type`` -> (the delta's field, the block's field it is joined into).
+_JOINED = {
+    "text_delta": ("text", "text"),
+    "thinking_delta": ("thinking", "thinking"),
+    "signature_delta": ("signature", "signature"),
+    "input_json_delta": ("partial_json", "input"),
+}
+
+
+class _Block:
+    """One content block under construction: its fields, and the pieces of each joined one."""
+
+    __slots__ = ("done", "fields", "pieces")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+        self.pieces: dict[str, list[str]] = {}
+        self.done = False
+
+
+class MessagesAccumulator(Accumulator):
+    def __init__(self) -> None:
+        self._message: dict[str, Any] = {}
+        self._blocks: dict[int, _Block] = {}
+        self._usage: dict[str, Any] = {}
+        self._stop: dict[str, Any] = {}
+        self._failure: R9SError | None = None
+        self._last = -1  # the index of the last block seen, for events without one
+
+    def feed(self, event: Any) -> None:
+        ev = _fields(event)
+        kind = ev.get("type")
+        if kind == "content_block_delta":
+            self._delta(ev)
+        elif kind == "content_block_start":
+            block = _plain(_fields(ev.get("content_block")))
+            idx = self._index(ev, new=True)
+            old = self._blocks.get(idx)
+            if old is not None and not old.done:
+                block = {**old.fields, **block}  # deltas that came before their start
+            self._blocks[idx] = entry = _Block(block)
+            if old is not None:
+                entry.pieces = old.pieces
+        elif kind == "content_block_stop":
+            idx = self._index(ev)
+            ended = self._blocks.get(idx)
+            if ended is not None and not ended.done:
+                ended.fields = self._finish(idx, ended, stopped=True)
+                ended.pieces = {}
+                ended.done = True
+        elif kind == "message_start":
+            message = _plain(_fields(ev.get("message")))
+            self._merge_usage(message.pop("usage", None))
+            for i, block in enumerate(message.pop("content", None) or ()):
+                if isinstance(block, dict):
+                    self._blocks.setdefault(i, _Block(block)).done = True
+                    self._last = max(self._last, i)
+            self._message = message
+        elif kind == "message_delta":
+            delta = _fields(ev.get("delta"))
+            for key in ("stop_reason", "stop_sequence"):
+                if key in delta:
+                    self._stop[key] = delta[key]
+            self._merge_usage(ev.get("usage"))
+        # message_stop, and types this code does not know, add nothing
+
+    def _index(self, ev: dict[str, Any], *, new: bool = False) -> int:
+        idx = ev.get("index")
+        if isinstance(idx, int) and not isinstance(idx, bool):
+            self._last = max(self._last, idx)
+            return idx
+        if new or self._last < 0:  # a server that numbers nothing: one block after another
+            self._last += 1
+        return self._last
+
+    def _delta(self, ev: dict[str, Any]) -> None:
+        delta = _fields(ev.get("delta"))
+        dtype: Any = delta.get("type")
+        if dtype is None and isinstance(delta.get("text"), str):
+            dtype = "text_delta"
+        idx = self._index(ev)
+        entry = self._blocks.get(idx)
+        if entry is None:
+            entry = self._blocks[idx] = _Block({"type": _BLOCK_OF_DELTA.get(dtype, "text")})
+        joined = _JOINED.get(dtype)
+        if joined is not None:
+            piece = delta.get(joined[0])
+            if isinstance(piece, str):
+                entry.pieces.setdefault(joined[1], []).append(piece)
+        elif dtype == "citations_delta" and delta.get("citation") is not None:
+            citations = entry.fields.get("citations")
+            if not isinstance(citations, list):
+                citations = entry.fields["citations"] = []
+            citations.append(_plain(delta["citation"]))
+
+    def _merge_usage(self, usage: Any) -> None:
+        for key, value in _fields(usage).items():
+            if value is not None:
+                self._usage[key] = _plain(value)
+
+    def _finish(self, idx: int, entry: _Block, *, stopped: bool) -> dict[str, Any]:
+        """The block's fields with its pieces joined (a copy; ``entry`` is not changed).
+
+        Sets ``_failure`` (the first one wins) when a tool input does not parse.
+        """
+        fields = dict(entry.fields)
+        for name, pieces in entry.pieces.items():
+            if name != "input":
+                start = fields.get(name)
+                fields[name] = (start if isinstance(start, str) else "") + "".join(pieces)
+                continue
+            text = "".join(pieces)
+            if not text.strip():  # no arguments streamed: keep the start's input ({})
+                continue
+            try:
+                value = loads(text)
+            except ValueError as exc:
+                self._fail(idx, fields, f"are not valid JSON ({exc})", text, exc, stopped)
+                continue
+            if type(value) is not dict:
+                what = f"are JSON but not an object (a {type(value).__name__})"
+                self._fail(idx, fields, what, text, None, stopped)
+                continue
+            fields["input"] = value
+        if fields.get("type") == "tool_use" and "input" not in fields:
+            fields["input"] = {}
+        return fields
+
+    def _fail(
+        self,
+        idx: int,
+        fields: dict[str, Any],
+        what: str,
+        text: str,
+        cause: BaseException | None,
+        stopped: bool,
+    ) -> None:
+        if self._failure is not None:
+            return
+        name = fields.get("name")
+        tool = f"tool_use {name!r}" if isinstance(name, str) else "tool_use"
+        cut = "" if stopped else " (the stream ended before its content_block_stop)"
+        err = ResponseValidationError(
+            f"content block {idx} ({tool}): the input_json_delta pieces of its input "
+            f"{what}{cut}; input: {text[:QUOTE_LIMIT]!r}",
+            status_code=200,
+            body=text,
+        )
+        err.__cause__ = cause
+        self._failure = err
+
+    def result(self) -> Message:
+        """The ``Message`` so far (at the end of the stream: the whole answer).
+
+        Raises:
+            ResponseValidationError: a tool_use block's input is not a JSON object.
+        """
+        content = []
+        for idx in sorted(self._blocks):
+            entry = self._blocks[idx]
+            content.append(entry.fields if entry.done else self._finish(idx, entry, stopped=False))
+        if self._failure is not None:
+            raise self._failure
+        data: dict[str, Any] = {"type": "message", "role": "assistant", **self._message}
+        data["content"] = _plain(content)
+        for key in ("stop_reason", "stop_sequence"):
+            if key in self._stop:
+                data[key] = self._stop[key]
+            else:
+                data.setdefault(key, None)
+        data["usage"] = dict(self._usage)
+        return Message._wrap(data)
+
+
 def accumulator_for(event_class: type) -> Accumulator:
     """A fresh accumulator for a stream of ``event_class`` events."""
     if issubclass(event_class, ChatCompletionChunk):
@@ -246,11 +449,14 @@ def accumulator_for(event_class: type) -> Accumulator:
         return CompletionAccumulator()
     if issubclass(event_class, ResponseStreamEvent):
         return ResponsesAccumulator()
+    if issubclass(event_class, MessageStreamEvent):
+        return MessagesAccumulator()
     raise TypeError(f"no accumulator for {event_class.__name__}")
 
 
 def text_of(event: Any) -> str | None:
-    """The text an event adds (choice ``index`` 0's, or an ``output_text`` delta), or ``None``."""
+    """The text an event adds (choice ``index`` 0's, an ``output_text`` delta, a messages
+    ``text_delta``), or ``None``."""
     if isinstance(event, ChatCompletionChunk):
         for choice in event.choices or ():
             if isinstance(choice, ChunkChoice) and choice.index in (0, None):
@@ -266,4 +472,10 @@ def text_of(event: Any) -> str | None:
     if isinstance(event, ResponseStreamEvent):
         if event.type == "response.output_text.delta" and isinstance(event.delta, str):
             return event.delta
+        return None
+    if isinstance(event, MessageStreamEvent):
+        if event.type == "content_block_delta":
+            piece = event.delta
+            if isinstance(piece, MessageStreamDelta) and piece.type in ("text_delta", None):
+                return piece.text if isinstance(piece.text, str) else None
     return None

@@ -153,23 +153,27 @@ def decode_json(
     return result
 
 
-#: ``error.type`` / ``code`` strings that name a status when no number is given.
+#: ``error.type`` / ``code`` strings that name a status when no number is given: OpenAI's and
+#: gateways' names, and the Messages API's (https://docs.anthropic.com/en/api/errors:
+#: ``invalid_request_error`` ... ``overloaded_error``, which is its HTTP 529).
 _TYPE_STATUS = {
     "invalid_request_error": 400,
     "authentication_error": 401,
     "permission_error": 403,
     "permission_denied": 403,
     "not_found_error": 404,
+    "request_too_large": 413,
     "rate_limit_error": 429,
     "rate_limit_exceeded": 429,
     "server_error": 500,
     "internal_error": 500,
     "api_error": 500,
-    "overloaded_error": 503,
+    "overloaded_error": 529,
     "overloaded": 503,
     "service_unavailable": 503,
     "gateway_timeout": 504,
     "timeout": 504,
+    "timeout_error": 504,
 }
 
 
@@ -198,16 +202,20 @@ def stream_error(
     """The error for an error reported inside a 2XX body or stream.
 
     ``payload`` is the decoded event: ``{"error": {...}}``, a Responses ``{"type": "error",
-    ...}`` event, or whatever an ``event: error`` carried.  The class comes from a status or
-    type the payload names (``"code": 503``, ``"type": "rate_limit_error"``); when it names
-    none, ``R9SDefaultError``.  ``status_code`` is that named status, else the HTTP status.
+    ...}`` event, a Messages ``{"type": "error", "error": {"type": "overloaded_error",
+    "message": ...}}`` event, or whatever an ``event: error`` carried (plain text is the
+    message).  The class comes from a status or type the payload names (``"code": 503``,
+    ``"type": "rate_limit_error"``, ``"type": "overloaded_error"``: 529); when it names none,
+    ``R9SDefaultError``.  ``status_code`` is that named status, else the HTTP status.
     """
     inner = payload.get("error", payload) if isinstance(payload, dict) else payload
     if not isinstance(inner, dict):
         inner = {"message": inner} if isinstance(inner, str) else {}
     named = _status_in(inner) or (_status_in(payload) if isinstance(payload, dict) else None)
-    message = _server_message(payload) or "the server reported an error inside the stream"
-    message = _clip(redact(message, secrets))
+    message = _server_message(payload)
+    if message is None and isinstance(payload, str) and payload.strip():
+        message = payload.strip()  # an ``event: error`` whose data is plain text
+    message = _clip(redact(message or "the server reported an error inside the stream", secrets))
     cls = STATUS_ERRORS.get(named, R9SDefaultError) if named is not None else R9SDefaultError
     try:
         body = redact(json.dumps(payload, ensure_ascii=False, default=str), secrets)

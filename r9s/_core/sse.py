@@ -163,7 +163,8 @@ class SSEDecoder:
 
     def _feed_frames(self, buf: bytes) -> list[ServerSentEvent | str]:
         """Fast path, for input with LF line ends and no event in progress: split on blank
-        lines; a frame that is one ``data: `` line is decoded directly."""
+        lines; a frame that is one ``data: `` line, or an ``event: `` line and one ``data: ``
+        line (the Responses and Messages APIs' frames), is decoded directly."""
         frames = buf.split(b"\n\n")
         tail = frames.pop()
         out: list[ServerSentEvent | str] = []
@@ -177,6 +178,27 @@ class SSEDecoder:
                             f"an event's data grew past {self._max} bytes ({len(frame) - 6} bytes)"
                         )
                     out.append(frame[6:].decode("utf-8", errors))
+                elif (
+                    frame[:7] == b"event: "
+                    and (nl := frame.find(b"\n")) != -1
+                    and frame[nl + 1 : nl + 7] == b"data: "
+                    and frame.find(b"\n", nl + 1) == -1
+                ):
+                    size = len(frame) - nl - 7
+                    if size > self._max:
+                        raise EventTooLargeError(
+                            f"an event's data grew past {self._max} bytes ({size} bytes)"
+                        )
+                    name = frame[7:nl]
+                    out.append(
+                        ServerSentEvent(
+                            frame[nl + 7 :].decode("utf-8", errors),
+                            name.decode("utf-8", errors) if name else "message",
+                            self._last_id,
+                            self._retry,
+                        )
+                    )
+                    self._retry = None
                 else:
                     lines = frame.split(b"\n")
                     lines.append(b"")

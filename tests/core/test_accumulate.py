@@ -200,3 +200,39 @@ def test_responses_failed_incomplete_and_missing_end_raise() -> None:
         )
     with pytest.raises(errors.R9SDefaultError, match=r"without response\.completed"):
         responses({"type": "response.created"})
+
+
+def test_accumulator_for_a_messages_stream_and_text_of_its_events() -> None:
+    from r9s._core.accumulate import MessagesAccumulator
+    from r9s.models.messages import MessageStreamEvent
+
+    assert type(accumulator_for(MessageStreamEvent)) is MessagesAccumulator
+    events = [
+        {
+            "type": "message_start",
+            "message": {"id": "m1", "model": "c", "usage": {"input_tokens": 5}},
+        },
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi "}},
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": "there"},
+        },
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": 2},
+        },
+        {"type": "message_stop"},
+    ]
+    wrapped = [MessageStreamEvent._wrap(e) for e in events]
+    assert [text_of(e) for e in wrapped] == [None, None, "Hi ", "there", None, None, None]
+    acc = accumulator_for(MessageStreamEvent)
+    for e in wrapped:
+        acc.feed(e)
+    message = acc.result()
+    assert message.content[0].text == "Hi there" and message.stop_reason == "end_turn"
+    assert message.usage.to_dict() == {"input_tokens": 5, "output_tokens": 2}
+    assert message.id == "m1" and message.role == "assistant"

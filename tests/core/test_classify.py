@@ -26,6 +26,7 @@ GATEWAY = b'{"error": {"message": "Invalid model", "type": "invalid_request_erro
         (429, errors.RateLimitError),
         (500, errors.InternalServerError),
         (503, errors.ServiceUnavailableError),
+        (529, errors.ServiceUnavailableError),
         (402, errors.R9SDefaultError),
         (418, errors.R9SDefaultError),
         (502, errors.R9SDefaultError),
@@ -113,3 +114,28 @@ def test_completion_object_names() -> None:
     for name in ("text_completion", "completion"):
         body = f'{{"id": "x", "object": "{name}", "choices": [{{"text": "t"}}]}}'.encode()
         assert finish(200, JSON, body, Completion).choices[0].text == "t"
+
+
+ANTHROPIC_ERROR = (
+    b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'
+)
+
+
+def test_anthropic_error_bodies_take_their_message_and_map_by_status() -> None:
+    err = error_for_status(529, JSON, ANTHROPIC_ERROR)
+    assert type(err) is errors.ServiceUnavailableError and err.status_code == 529
+    assert err.message == "Overloaded" and err.retryable
+    assert err.data.error.type == "overloaded_error"
+    assert str(err) == "529 Overloaded (request id req_42)"
+    # the status decides, not the body's type
+    err = error_for_status(400, JSON, ANTHROPIC_ERROR)
+    assert type(err) is errors.BadRequestError and not err.retryable
+
+
+def test_anthropic_error_in_a_200_body_is_classified_by_its_type() -> None:
+    with pytest.raises(errors.ServiceUnavailableError, match="Overloaded") as info:
+        finish(200, JSON, ANTHROPIC_ERROR, ChatCompletion)
+    assert info.value.status_code == 529 and info.value.retryable
+    body = b'{"type": "error", "error": {"type": "permission_error", "message": "no"}}'
+    with pytest.raises(errors.PermissionDeniedError):
+        finish(200, JSON, body, ChatCompletion)

@@ -164,6 +164,31 @@ def test_keepalive_comments_and_empty_events_are_skipped() -> None:
     assert len(out) == 1
 
 
+@pytest.mark.parametrize("blank", [b" ", b"  ", b"\t", b" \t \x0b", b"\ndata: "])
+@pytest.mark.parametrize("make", [ChatCompletionChunk, Completion, ResponseStreamEvent])
+def test_whitespace_only_data_is_skipped_not_invalid(blank: bytes, make: type) -> None:
+    keepalive = b"data: " + blank + b"\n\n"
+    body = keepalive + sse(chunk(0, "a"), done=False) + keepalive + sse(chunk(1, "b"))
+    out, dec = run(body, make=make)
+    assert len(out) == 2 and dec.error is None and dec.done
+    crlf = (keepalive + sse(chunk(0, "a"))).replace(b"\n", b"\r\n")
+    out, dec = run([crlf[i : i + 1] for i in range(len(crlf))], make=make)
+    assert len(out) == 1 and dec.error is None and dec.done
+
+
+def test_error_event_with_plain_text_data_carries_the_text() -> None:
+    out, dec = run(
+        sse(chunk(0, "a")).replace(b"data: [DONE]", b"event: error\ndata: upstream gone")
+    )
+    assert len(out) == 1 and type(dec.error) is errors.R9SDefaultError
+    assert dec.error.message.startswith("upstream gone (reported inside the stream after 1 events")
+
+
+def test_openai_dialect_is_the_default_for_openai_event_classes() -> None:
+    for make in (ChatCompletionChunk, Completion, ResponseStreamEvent):
+        assert StreamDecoder(make, 200, SSE).dialect == "openai"
+
+
 def test_completions_chunks_accept_both_object_names() -> None:
     a = {"id": "1", "object": "text_completion", "choices": [{"index": 0, "text": "x"}]}
     b = {"id": "2", "object": "completion", "choices": [{"index": 0, "text": "y"}]}
