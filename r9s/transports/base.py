@@ -4,6 +4,12 @@ A transport takes a fully built ``Request`` and a ``Timeout`` and returns a resp
 it hands over piece by piece, as the network delivers it, with the transfer coding (chunked,
 Content-Length) removed but the content coding (gzip, deflate) kept: decoding is the core's job.
 
+``request.body`` is ``bytes`` or a ``StreamedBody`` (``r9s._core.request``): a transport sends
+the latter through ``checked_pieces`` (``Content-Length`` when ``body.length`` is known, else
+chunked), never holds it whole, and never sends it a second time itself unless
+``body.rewindable``.  A failure of the body's source is ``BodyReadError``, raised as it is
+after the connection was closed.
+
 Errors are translated at the edge, into the public classes of ``r9s.errors``:
 
 - nothing usable arrived (refused, reset, DNS, TLS failure, bad status line): ``NoResponseError``;

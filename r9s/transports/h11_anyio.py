@@ -29,6 +29,19 @@ How it is built:
   before.  asyncio closes a socket whose write failed at once, so while a large request goes
   out the loop keeps reading (``_keep_reading``).  A reset may discard what the server sent on
   some systems (not Linux); that stays a ``NoResponseError``.
+- **Streamed bodies** (``StreamedBody``: a multipart upload from a file) go out piece by
+  piece through the core's ``checked_pieces`` (never a byte past the declared length; a
+  failing source raises ``BodyReadError`` and the connection is closed), framed by h11:
+  ``Content-Length`` when the length is known, else ``Transfer-Encoding: chunked``.  Each
+  piece is produced on the event loop (a file read of at most 256 KiB: microseconds from the
+  page cache; ``r9s._core.multipart`` has the figures) and sent within the write timeout,
+  which bounds each piece, not the whole upload.  While the body goes out the loop keeps
+  reading (asyncio) and, on plain TCP, looks before each piece whether the server has
+  answered or closed: then the upload stops at once (RFC 9112 section 9.5) and the answer is
+  returned as above.  (Over TLS a readable socket may be a session ticket, so there only a
+  failed send stops it.)  A body that cannot be rewound is sent on a fresh connection, never
+  a pooled one that may be stale; a rewindable one is produced again from its start for the
+  stale-connection retry.
 - **A pooled connection the server closed while idle** is noticed before reuse (the socket polls
   readable) or, in a race, when its next request sees EOF or a reset before any response byte:
   the request is then sent once more, on a fresh connection.
@@ -60,6 +73,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -70,7 +84,7 @@ from anyio.streams.tls import TLSStream
 
 from r9s._core.chunked import ChunkedDecoder, ChunkedError, IncompleteChunkedBody
 from r9s._core.headers import Headers
-from r9s._core.request import Request, Timeout
+from r9s._core.request import Body, Request, StreamedBody, Timeout, checked_pieces
 from r9s.errors import IncompleteResponseError, NoResponseError, R9SError, RequestTimeoutError
 from r9s.transports._common import Origin, Proxy, Verify, make_ssl_context, proxy_for, split_url
 
@@ -86,6 +100,10 @@ _EARLY_ANSWER_WAIT: Final = 1.0
 #: A request larger than this may not fit the socket buffers at once: while it is sent, the
 #: asyncio loop keeps reading, so that a server's early answer survives a failed write.
 _WATCH_SIZE: Final = 64 * 1024
+#: A body of one of these types is sent whole with its head; any other is a ``StreamedBody``.
+_BYTES: Final = (bytes, bytearray, memoryview)
+#: A streamed body's first piece is sent with the head (one ``send``) up to this size.
+_JOIN_LIMIT: Final = 512 * 1024
 #: Request fields that belong to the transport and are never copied from the request.
 _OWN_FIELDS: Final = frozenset({"host", "content-length", "transfer-encoding"})
 #: What a network failure looks like once it reaches us (``ssl.SSLError`` is an ``OSError``).
@@ -237,8 +255,14 @@ def _request_head(
             ) from None
     if proxy is not None and origin.scheme == "http" and proxy.authorization:
         fields.append((b"Proxy-Authorization", proxy.authorization.encode("latin-1")))
-    if request.body or request.method.upper() not in ("GET", "HEAD"):
-        fields.append((b"Content-Length", str(len(request.body)).encode("ascii")))
+    body = request.body
+    if isinstance(body, _BYTES):
+        if body or request.method.upper() not in ("GET", "HEAD"):
+            fields.append((b"Content-Length", str(len(body)).encode("ascii")))
+    elif body.length is not None:
+        fields.append((b"Content-Length", str(body.length).encode("ascii")))
+    else:
+        fields.append((b"Transfer-Encoding", b"chunked"))
     if _has_bad_char(request.method) or _has_bad_char(target):
         raise ValueError("the request method or target contains CR, LF or NUL")
     try:
@@ -795,11 +819,13 @@ class H11Transport:
         head = _request_head(request, origin, target, proxy)
         pool = self._current_pool()
         key: _Key = (origin, proxy)
-        fresh = False
+        body = request.body
+        # A body that cannot be sent twice never risks a stale pooled connection.
+        fresh = not isinstance(body, _BYTES) and not body.rewindable
         while True:
             conn = await self._acquire(pool, key, timeout, fresh=fresh)
             try:
-                answer, sent = await self._exchange(conn, head, request.body, timeout)
+                answer, sent = await self._exchange(conn, head, body, timeout)
             except _StaleConnection as exc:
                 await self._discard(conn)
                 if fresh:  # cannot happen: a fresh connection is never stale
@@ -1055,7 +1081,7 @@ class H11Transport:
             raise
 
     async def _exchange(
-        self, conn: _Connection, head: h11.Request, body: bytes, timeout: Timeout
+        self, conn: _Connection, head: h11.Request, body: Body, timeout: Timeout
     ) -> tuple[h11.Response, bool]:
         """Send the request on ``conn`` and read the response head.
 
@@ -1068,6 +1094,7 @@ class H11Transport:
             _StaleConnection: a reused connection failed before any response byte.
             RequestTimeoutError: the write or read timeout expired.
             NoResponseError: sending failed, or no valid response head arrived.
+            BodyReadError: a streamed body's source failed (the request went out cut short).
         """
         reused = conn.requests > 0
         conn.requests += 1
@@ -1075,29 +1102,33 @@ class H11Transport:
             self._requests += 1
             self._reused += reused
         h = conn.h11
-        data = h.send(head) or b""
-        if body:
-            data += h.send(h11.Data(data=body)) or b""
-        data += h.send(h11.EndOfMessage()) or b""
         failure: BaseException | None = None
-        # A large body may take a while to go out, and the server may answer and close before
-        # it has (RFC 9112 section 9.6).  asyncio closes the socket as soon as a write fails,
-        # discarding what it has not read yet, so the answer is read while the body is sent.
-        watch = len(data) > _WATCH_SIZE and _keep_reading(conn.stream, True)
-        try:
-            with _deadline(timeout.write):
-                await conn.stream.send(data)
-                data = b""
-            if data:
-                failure = RequestTimeoutError(
-                    f"write timeout: could not send the request to {conn.where} "
-                    f"within {timeout.write} s"
-                )
-        except _NETWORK_ERRORS as exc:
-            failure = exc
-        finally:
-            if watch:
-                _keep_reading(conn.stream, False)
+        if isinstance(body, _BYTES):
+            data = h.send(head) or b""
+            if body:
+                data += h.send(h11.Data(data=body)) or b""
+            data += h.send(h11.EndOfMessage()) or b""
+            # A large body may take a while to go out, and the server may answer and close
+            # before it has (RFC 9112 section 9.6).  asyncio closes the socket as soon as a
+            # write fails, discarding what it has not read yet, so the answer is read while
+            # the body is sent.
+            watch = len(data) > _WATCH_SIZE and _keep_reading(conn.stream, True)
+            try:
+                with _deadline(timeout.write):
+                    await conn.stream.send(data)
+                    data = b""
+                if data:
+                    failure = RequestTimeoutError(
+                        f"write timeout: could not send the request to {conn.where} "
+                        f"within {timeout.write} s"
+                    )
+            except _NETWORK_ERRORS as exc:
+                failure = exc
+            finally:
+                if watch:
+                    _keep_reading(conn.stream, False)
+        else:
+            failure = await _send_streamed(conn, head, body, timeout)
         if failure is not None:
             stale = reused and not isinstance(failure, R9SError)
             early = await _early_answer(conn, timeout.read)
@@ -1141,6 +1172,106 @@ class H11Transport:
             if isinstance(event, h11.InformationalResponse):
                 continue  # 100 Continue and friends
             raise NoResponseError(f"{conn.where} sent no response ({type(event).__name__})")
+
+
+async def _send_streamed(
+    conn: _Connection, head: h11.Request, body: StreamedBody, timeout: Timeout
+) -> BaseException | None:
+    """Send ``head`` and then ``body`` piece by piece on ``conn``, h11 framing it.
+
+    Returns:
+        ``None`` once all of it was sent; otherwise what stopped it: a network error, a
+        ``RequestTimeoutError`` (one piece not sent within the write timeout), or a
+        ``ConnectionError`` when the server sent something first (an answer, or EOF).
+
+    Raises:
+        BodyReadError: the body's source failed or did not match its declared length.
+    """
+    h = conn.h11
+    stream = conn.stream
+    pieces = checked_pieces(body)
+    # As for a large bytes body: on asyncio the loop keeps reading while the body goes out,
+    # so that an answer survives a failed write; and it shows whether one has come.
+    watch = _keep_reading(stream, True)
+    answered = None if isinstance(stream, TLSStream) else _answer_watch(stream, watch)
+    try:
+        data = h.send(head) or b""
+        first = next(pieces, None)
+        if first is not None:
+            framed = h.send_with_data_passthrough(h11.Data(data=first)) or []
+            if len(first) <= _JOIN_LIMIT:
+                data = b"".join([data, *framed])
+            else:
+                if not await _send_within(stream, data, timeout.write):
+                    return _write_timeout(conn, timeout)
+                data = b"".join(framed)
+        if not await _send_within(stream, data, timeout.write):
+            return _write_timeout(conn, timeout)
+        for piece in pieces:
+            if answered is not None and answered():
+                return ConnectionError(
+                    "the server answered or closed the connection before the request body "
+                    "was sent whole"
+                )
+            framed = h.send_with_data_passthrough(h11.Data(data=piece)) or []
+            data = framed[0] if len(framed) == 1 else b"".join(framed)
+            if not await _send_within(stream, data, timeout.write):
+                return _write_timeout(conn, timeout)
+        data = h.send(h11.EndOfMessage()) or b""
+        if data and not await _send_within(stream, data, timeout.write):
+            return _write_timeout(conn, timeout)
+    except _NETWORK_ERRORS as exc:
+        return exc
+    finally:
+        pieces.close()  # closes a file the body opened, when the send stopped midway
+        if watch:
+            _keep_reading(stream, False)
+    return None
+
+
+async def _send_within(stream: anyio.abc.ByteStream, data: bytes, seconds: float | None) -> bool:
+    """Send ``data``; ``False`` when that took over ``seconds`` (the send was cancelled)."""
+    with _deadline(seconds):
+        await stream.send(data)
+        return True
+    return False
+
+
+def _write_timeout(conn: _Connection, timeout: Timeout) -> RequestTimeoutError:
+    return RequestTimeoutError(
+        f"write timeout: could not send the request to {conn.where} within {timeout.write} s"
+    )
+
+
+def _answer_watch(stream: anyio.abc.ByteStream, reading: bool) -> Callable[[], bool] | None:
+    """A function saying, without waiting, whether the server sent something on ``stream``.
+
+    Whether the socket polls readable (the kernel holds an answer, EOF or a reset) or, on
+    asyncio while the loop reads for us (``_keep_reading``), whether anyio's protocol already
+    took something in (its ``read_event``).  Both, on asyncio: the loop reads only when it
+    gets to run, and a send that completes at once does not let it; a write that then fails
+    makes asyncio drop the socket with the answer unread.  ``None`` when nothing can be told.
+    """
+    checks: list[Callable[[], bool]] = []
+    protocol = getattr(stream, "_protocol", None)  # anyio's asyncio SocketStream
+    is_set = getattr(getattr(protocol, "read_event", None), "is_set", None)
+    if reading and callable(is_set):
+        checks.append(is_set)
+    poll = getattr(select, "poll", None)
+    try:
+        fd = stream.extra(anyio.abc.SocketAttribute.raw_socket).fileno()
+    except Exception:
+        fd = -1
+    if fd >= 0 and poll is not None:
+        poller = poll()
+        poller.register(fd, select.POLLIN)
+        checks.append(lambda: bool(poller.poll(0)))
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    first, second = checks
+    return lambda: bool(first() or second())
 
 
 async def _early_answer(conn: _Connection, read_timeout: float | None) -> h11.Response | None:

@@ -9,6 +9,13 @@
 The same object serves the sync and the async client (``async_client=``); ``handler`` may be
 a coroutine function for async use.  Everything after the transport (decoding, errors,
 retries, streams) runs for real.
+
+A streamed request body (a multipart upload: ``StreamedBody``) reaches the handler, and
+``requests``, already read whole: ``request.body`` is then ``bytes``, exactly what a real
+transport would have sent without framing (files read to their end, counted against the
+declared length; a source that fails raises ``BodyReadError`` before the handler is called).
+The handler never has to know whether a body was streamed, and can parse a multipart body as
+it would arrive.  (A mock holds the whole body in memory, which a real transport never does.)
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Union
 
 from r9s._core.headers import Headers, HeadersLike
-from r9s._core.request import Request, Timeout
+from r9s._core.request import Request, Timeout, body_bytes, is_streamed
 
 __all__ = ["MockResponse", "MockTransport"]
 
@@ -104,6 +111,7 @@ class MockTransport:
         self.requests: list[Request] = []
 
     def handle_request(self, request: Request, timeout: Timeout) -> MockResponse:
+        request = _read_whole(request)
         self.requests.append(request)
         result = self.handler(request)
         if inspect.isawaitable(result):
@@ -111,6 +119,7 @@ class MockTransport:
         return result
 
     async def handle_async_request(self, request: Request, timeout: Timeout) -> _AsyncMockResponse:
+        request = _read_whole(request)
         self.requests.append(request)
         result = self.handler(request)
         if inspect.isawaitable(result):
@@ -122,3 +131,10 @@ class MockTransport:
 
     async def aclose(self) -> None:
         return None
+
+
+def _read_whole(request: Request) -> Request:
+    """``request`` with a streamed body read into ``bytes`` (checked against its length)."""
+    if is_streamed(request.body):
+        return request._replace(body=body_bytes(request.body))
+    return request

@@ -41,6 +41,17 @@ checks, the proxy ``CONNECT`` tunnel) and does the rest itself:
   the request headers carry what the core wants.
 - **One send per request.**  The head and a bytes body go out in one ``sendall``
   (``http.client`` alone makes two).
+- **Streamed bodies** (``StreamedBody``: a multipart upload from a file) go out piece by
+  piece through the core's ``checked_pieces`` (never a byte past the declared length; a
+  failing source raises ``BodyReadError`` and the connection is closed): with
+  ``Content-Length`` when the length is known, else ``Transfer-Encoding: chunked``; the head
+  with the first piece.  The write timeout bounds each piece's send, not the whole upload.
+  On plain TCP the socket is polled before each piece: a server that answered (a ``413``)
+  or closed mid-upload stops the upload at once (RFC 9112 section 9.5), and its answer is
+  returned as below.  (Over TLS a readable socket may be a session ticket, so there only a
+  failed send stops it.)  A body that cannot be rewound is sent on a fresh connection, so
+  that a stale pooled one never costs it its only send; a rewindable one is re-read from its
+  start for the stale-connection retry.
 - **Early answers.**  A server may answer before it has read the whole request (a proxy's
   ``413 Payload Too Large``, a ``401`` decided on the head) and then close or stop reading; the
   send then fails (reset, broken pipe) or times out.  The answer is then looked for in the
@@ -95,7 +106,7 @@ from r9s._core.http11 import (
     ResponseHeadParser,
     body_framing,
 )
-from r9s._core.request import Request, Timeout
+from r9s._core.request import Body, Request, StreamedBody, Timeout, checked_pieces
 from r9s.errors import IncompleteResponseError, NoResponseError, RequestTimeoutError
 from r9s.transports._common import Origin, Proxy, Verify, make_ssl_context, proxy_for, split_url
 
@@ -106,6 +117,10 @@ __all__ = ["UrllibResponse", "UrllibTransport"]
 
 #: Most bytes one ``read_chunk`` returns.
 _READ_SIZE: Final = 65536
+#: A body of one of these types is sent whole with its head; any other is a ``StreamedBody``.
+_BYTES: Final = (bytes, bytearray, memoryview)
+#: A streamed body's first piece is sent with the head (one ``sendall``) up to this size.
+_JOIN_LIMIT: Final = 512 * 1024
 #: Methods for which an empty body is still announced with ``Content-Length: 0``.
 _METHODS_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
 #: Request fields that belong to the transport: dropped from ``request.headers``.
@@ -443,12 +458,14 @@ class UrllibTransport:
         head = _request_head(method, target, _request_fields(request, origin, proxy))
         key: _Key = (origin, proxy)
 
-        conn = self._checkout(key)
+        body = request.body
+        # A body that cannot be sent twice never risks a stale pooled connection.
+        conn = self._checkout(key) if _resendable(body) else None
         for reused in (conn is not None, False):
             if conn is None:
                 conn = self._connect(origin, proxy, timeout, where)
             try:
-                return self._exchange(conn, reused, key, method, head, request.body, timeout, where)
+                return self._exchange(conn, reused, key, method, head, body, timeout, where)
             except _StaleConnection:
                 conn = None  # already closed; go again, once, on a fresh connection
         raise AssertionError("unreachable: a fresh connection is never stale")
@@ -565,15 +582,27 @@ class UrllibTransport:
         key: _Key,
         method: str,
         head_bytes: bytes,
-        body: bytes,
+        body: Body,
         timeout: Timeout,
         where: str,
     ) -> UrllibResponse:
         sock: socket.socket = conn.sock
+        failure: OSError | None = None
         try:
             sock.settimeout(timeout.write)
-            sock.sendall(head_bytes + body if body else head_bytes)
+            if isinstance(body, _BYTES):
+                sock.sendall(head_bytes + body if body else head_bytes)
+            elif not _send_streamed(sock, head_bytes, body):
+                failure = ConnectionError(
+                    "the server answered or closed the connection before the request body "
+                    "was sent whole"
+                )
         except OSError as exc:  # TimeoutError included
+            failure = exc
+        except BaseException:  # BodyReadError included: the request went out cut short
+            _discard(conn, sock)
+            raise
+        if failure is not None:
             # The server may have answered before it stopped reading (RFC 9112 section 9.6):
             # a 413 or 401 sent while the body was still on its way, then a close.
             early = self._early_answer(sock, timeout)
@@ -583,19 +612,16 @@ class UrllibTransport:
                     key, conn, sock, head, pending, method, timeout, where, reusable=False
                 )
             _discard(conn, sock)
-            if isinstance(exc, TimeoutError):
+            if isinstance(failure, TimeoutError):
                 raise RequestTimeoutError(
                     f"sending the request to {where} took over {_secs(timeout.write)} "
                     "(write timeout)"
-                ) from exc
-            if reused and _is_stale(exc):
-                raise _StaleConnection from exc
+                ) from failure
+            if reused and _is_stale(failure):
+                raise _StaleConnection from failure
             raise NoResponseError(
-                f"sending the request to {where} failed: {_describe(exc)}"
-            ) from exc
-        except BaseException:
-            _discard(conn, sock)
-            raise
+                f"sending the request to {where} failed: {_describe(failure)}"
+            ) from failure
 
         try:
             sock.settimeout(timeout.read)
@@ -780,9 +806,65 @@ def _request_fields(request: Request, origin: Origin, proxy: Proxy | None) -> li
     fields.insert(0, ("Host", host if host is not None else _authority(origin)))
     if proxy is not None and origin.scheme == "http" and proxy.authorization and not proxy_auth:
         fields.append(("Proxy-Authorization", proxy.authorization))
-    if request.body or request.method in _METHODS_WITH_BODY:
-        fields.append(("Content-Length", str(len(request.body))))
+    body = request.body
+    if isinstance(body, _BYTES):
+        if body or request.method in _METHODS_WITH_BODY:
+            fields.append(("Content-Length", str(len(body))))
+    elif body.length is not None:
+        fields.append(("Content-Length", str(body.length)))
+    else:
+        fields.append(("Transfer-Encoding", "chunked"))
     return fields
+
+
+def _resendable(body: Body) -> bool:
+    return isinstance(body, _BYTES) or bool(body.rewindable)
+
+
+def _send_streamed(sock: socket.socket, head: bytes, body: StreamedBody) -> bool:
+    """Send ``head`` and then ``body``, piece by piece (chunked when its length is unknown).
+
+    Returns:
+        ``True`` once all of it was sent; ``False`` when it stopped early because the server
+        sent something first (an answer, or EOF), seen on a plain TCP socket before a piece.
+
+    Raises:
+        OSError: a send failed or timed out (``TimeoutError``).
+        BodyReadError: the body's source failed or did not match its declared length.
+    """
+    pieces = checked_pieces(body, chunked=body.length is None)
+    poller = None if _is_tls(sock) else _poller(sock)
+    try:
+        first = next(pieces, None)
+        if first is None or len(first) <= _JOIN_LIMIT:
+            sock.sendall(head + first if first else head)
+        else:
+            sock.sendall(head)
+            sock.sendall(first)
+        for piece in pieces:
+            if poller is not None and poller():
+                return False
+            sock.sendall(piece)
+    finally:
+        pieces.close()  # closes a file the body opened, when the send failed midway
+    return True
+
+
+def _is_tls(sock: socket.socket) -> bool:
+    if "ssl" not in sys.modules:
+        return False
+    import ssl
+
+    return isinstance(sock, ssl.SSLSocket)
+
+
+def _poller(sock: socket.socket) -> Callable[[], bool]:
+    """A function saying, without waiting, whether ``sock`` has something to read."""
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(sock, select.POLLIN)
+        return lambda: bool(poll.poll(0))
+    return lambda: bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - Windows
 
 
 #: Header names already checked -> their lower-case form (bounded: ``_MAX_FIELD_KEYS``).
