@@ -85,6 +85,11 @@ class Operation(NamedTuple, Generic[R]):
         body_param: the body is this parameter's value alone (``proxy.request``'s
             ``request_body``), not an object of the parameters.
         path_kinds: how each path parameter may be written (``PATH_SEGMENT`` by default).
+        answer: ``"json"``; ``"text"``: JSON, or the body as a ``str`` when the server sends
+            text (a transcription as ``srt``); ``"binary"``: the body as it arrives (speech).
+        accept: the ``Accept`` header, when not the JSON / event-stream default; the caller's
+            ``accept_header_override`` replaces it.
+        form: the body is ``multipart/form-data`` (files, streamed) instead of JSON.
     """
 
     name: str
@@ -97,6 +102,9 @@ class Operation(NamedTuple, Generic[R]):
     defaults: Mapping[str, Any] = {}
     body_param: str | None = None
     path_kinds: Mapping[str, str] = {}
+    answer: str = "json"
+    accept: str | None = None
+    form: bool = False
 
 
 #: A path parameter that is one segment: a ``/`` in it is refused.
@@ -116,7 +124,10 @@ def _escape(text: str, safe: str) -> str:
     import re
     from urllib.parse import quote
 
-    return quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text), safe=safe + "%")
+    try:
+        return quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text), safe=safe + "%")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it, so no URL either
+        raise ValueError(f"a path parameter holds text with no UTF-8 form: {text!r}") from None
 
 
 def encode_path_value(op: str, name: str, value: Any, kind: str) -> tuple[str, str | None]:
@@ -143,6 +154,8 @@ def encode_path_value(op: str, name: str, value: Any, kind: str) -> tuple[str, s
         if "?" in value:
             value, query = value.split("?", 1)
             query = _escape(query, _QCHAR)
+            if not value.strip():
+                raise ValueError(f"{op}() argument {name!r} has a query but no path: {value!r}")
     from urllib.parse import unquote
 
     segments = [value] if kind == PATH_SEGMENT else value.split("/")
@@ -200,7 +213,7 @@ def _accepts(hint: Any) -> tuple[type, ...]:
         return tuple(found)
     if origin is typing.Literal:
         return tuple(dict.fromkeys(type(v) for v in typing.get_args(hint)))
-    if hint is typing.Any:
+    if hint is typing.Any or origin is typing.IO:  # files: the multipart encoder checks them
         return (object,)
     if origin in (list, tuple, Sequence):
         return (list, tuple)
@@ -210,6 +223,8 @@ def _accepts(hint: Any) -> tuple[type, ...]:
         return (int, float)
     if isinstance(hint, type):
         return (hint,)
+    if isinstance(origin, type):  # os.PathLike[str] and other generic classes
+        return (origin,)
     raise TypeError(f"no run-time check for the annotation {hint!r}")  # pragma: no cover
 
 
@@ -378,6 +393,7 @@ def prepare(
             op.checks[name](name, value)
         encoded, q = encode_path_value(op.name, name, value, kind)
         path, query = path[:start] + encoded + path[end + 1 :], q if q is not None else query
+    accept = params.pop("accept_header_override", None) or op.accept
     body: Any = check_params(op, params)
     for name, value in op.defaults.items():
         if name not in params:
@@ -397,7 +413,7 @@ def prepare(
     base, basic = split_credentials(base)
     key = config.key()
     headers: list[tuple[str, str]] = [
-        ("Accept", "text/event-stream" if stream else "application/json"),
+        ("Accept", "text/event-stream" if stream else accept or "application/json"),
         ("User-Agent", USER_AGENT),
         ("Accept-Encoding", ACCEPT_ENCODING),
     ]

@@ -237,11 +237,6 @@ API_DEFAULTS: dict[str, dict[str, Any]] = {
     "engine_embeddings.create": {"encoding_format": "float"},
     "edits.create": {"input": "", "n": 1, "temperature": 1, "top_p": 1},
     "messages.create": {"service_tier": "auto"},  # no messages call here: not in r9s yet
-}
-
-#: More anchor defaults equal to the API's own that r9s leaves out, outside the allowance:
-#: each call that leaves one of them unset is an expected failure naming the fields.
-UNLISTED_DEFAULTS: dict[str, dict[str, Any]] = {
     "chat.create": {"stream": False},
     "completions.create": {
         "echo": False,
@@ -253,6 +248,10 @@ UNLISTED_DEFAULTS: dict[str, dict[str, Any]] = {
         "top_p": 1,
     },
 }
+
+#: More anchor defaults equal to the API's own that r9s leaves out, outside the allowance:
+#: each call that leaves one of them unset is an expected failure naming the fields.
+UNLISTED_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 #: Calls the anchor refuses before sending (its error, in part); r9s sends them as given.
 ANCHOR_REFUSES: dict[str, str] = {
