@@ -12,11 +12,12 @@ import random
 import time
 from typing import Any
 
-from r9s._core.classify import finish, is_event_stream
+from r9s._core.classify import finish, is_binary, is_event_stream
 from r9s._core.decoding import ContentDecoder
 from r9s._core.lifecycle import Hooks, Lifecycle, no_response
 from r9s._core.operations import Call
 from r9s._core.stream import decoder_for
+from r9s.binary import BinaryResponseAsync
 from r9s.errors import R9SError
 from r9s.models._base import Model
 from r9s.streaming import EventStreamAsync
@@ -65,6 +66,8 @@ async def _attempt(transport: AsyncTransport, call: Call, life: Lifecycle) -> An
             await stream._fill()  # up to the first event: a failure before it is retried
             stream._life = life
             return stream
+        if call.op.answer == "binary" and is_binary(status, headers):
+            return BinaryResponseAsync(response, info, clock)  # read as the caller iterates it
         content = ContentDecoder(headers.get("content-encoding"))
         parts = []
         since = time.monotonic()
@@ -77,8 +80,10 @@ async def _attempt(transport: AsyncTransport, call: Call, life: Lifecycle) -> An
         await response.aclose()
         raise
     await response.aclose()
+    op = call.op
+    body = b"".join(parts)
     result = finish(
-        status, headers, b"".join(parts), call.op.result, request=request, secrets=call.secrets
+        status, headers, body, op.result, request=request, secrets=call.secrets, answer=op.answer
     )
     if isinstance(result, Model):  # not the plain dicts of ``proxy.request``
         result._info = info

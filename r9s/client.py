@@ -32,11 +32,13 @@ from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 if TYPE_CHECKING:
     import logging
 
+    from r9s.resources.audio import Audio
     from r9s.resources.chat import Chat
     from r9s.resources.completions import Completions
     from r9s.resources.edits import Edits
     from r9s.resources.embeddings import Embeddings
     from r9s.resources.engine_embeddings import EngineEmbeddings
+    from r9s.resources.images import Images
     from r9s.resources.models import Models
     from r9s.resources.moderations import Moderations
     from r9s.resources.proxy import Proxy
@@ -205,6 +207,8 @@ class R9S:
     edits: _Resource[Edits] = _Resource("r9s.resources.edits", "Edits")
     search: _Resource[Search] = _Resource("r9s.resources.search", "Search")
     proxy: _Resource[Proxy] = _Resource("r9s.resources.proxy", "Proxy")
+    images: _Resource[Images] = _Resource("r9s.resources.images", "Images")
+    audio: _Resource[Audio] = _Resource("r9s.resources.audio", "Audio")
 
     # -- plumbing -------------------------------------------------------------------------
 

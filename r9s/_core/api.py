@@ -7,8 +7,10 @@ resource modules add only typed signatures; the drivers run any entry.
 
 Wire facts (paths, body fields, defaults) are those of the published ``r9s`` 0.9.0 package
 (``src/r9s/*.py`` at tag v0.9.0 of r9s-ai/r9s-python).  Its defaults equal to the API's own
-(``stream: false``, ``n: 1``, ``store: true``, ``encoding_format: "float"`` ...) are left out;
-those the gateway relies on are sent when not given (``defaults=``; listed in the README).
+(``stream: false``, ``n: 1``, ``store: true``, ``encoding_format: "float"``, images edit
+``input_fidelity: "low"`` and ``partial_images: 0``, speech ``response_format: "mp3"`` and
+``speed: 1``, transcription ``response_format: "json"`` and ``temperature: 0`` ...) are left
+out; those the gateway relies on are sent when not given (``defaults=``; listed in the README).
 """
 
 from __future__ import annotations
@@ -18,22 +20,30 @@ from typing import Any
 
 from r9s._core import params as P
 from r9s._core.operations import PATH_SEGMENTS, PATH_TARGET, Operation
+from r9s.binary import BinaryResponse
 from r9s.models._base import Model
+from r9s.models.audio import AudioTranscriptionResponse, AudioTranslationResponse
 from r9s.models.catalog import ModelList, ModelObject
 from r9s.models.chat import ChatCompletion, ChatCompletionChunk
 from r9s.models.completions import Completion
 from r9s.models.edits import EditResponse
 from r9s.models.embeddings import EmbeddingResponse
+from r9s.models.images import ImageGenerationResponse, ImageStreamEvent
 from r9s.models.moderations import ModerationResponse
 from r9s.models.responses import Response, ResponseStreamEvent
 from r9s.models.search import SearchResponse
 
 __all__ = [
+    "AUDIO_SPEECH",
+    "AUDIO_TRANSCRIBE",
+    "AUDIO_TRANSLATE",
     "CHAT",
     "COMPLETIONS",
     "EDITS",
     "EMBEDDINGS",
     "ENGINE_EMBEDDINGS",
+    "IMAGES_CREATE",
+    "IMAGES_EDIT",
     "MODELS_LIST",
     "MODELS_RETRIEVE",
     "MODERATIONS",
@@ -177,6 +187,59 @@ PROXY = Operation(
     path_kinds={"target": PATH_TARGET},
 )
 
+IMAGES_CREATE = Operation(
+    "images.create",
+    "POST",
+    "/images/generations",
+    P.ImageParams,
+    ImageGenerationResponse,
+    ImageStreamEvent,
+    defaults={"size": "1024x1024"},
+)
+IMAGES_EDIT = Operation(
+    "images.edit",
+    "POST",
+    "/images/edits",
+    P.ImageEditParams,
+    ImageGenerationResponse,
+    ImageStreamEvent,
+    defaults={"size": "1024x1024"},
+    files=("image", "mask"),
+)
+# Typed Any: the sync driver answers a BinaryResponse, the async one a BinaryResponseAsync.
+AUDIO_SPEECH: Operation[Any] = Operation(
+    "audio.speech",
+    "POST",
+    "/audio/speech",
+    P.SpeechParams,
+    BinaryResponse,
+    answer="binary",
+    accept=(
+        "audio/aac;q=1, audio/flac;q=0.8, audio/mpeg;q=0.7, audio/opus;q=0.5, audio/pcm;q=0.3, "
+        "audio/wav;q=0"
+    ),
+)
+AUDIO_TRANSCRIBE = Operation(
+    "audio.transcribe",
+    "POST",
+    "/audio/transcriptions",
+    P.TranscriptionParams,
+    AudioTranscriptionResponse,
+    answer="text",
+    accept="application/json;q=1, text/plain;q=0.8, application/x-subrip;q=0.5, text/vtt;q=0",
+    files=("file",),
+)
+AUDIO_TRANSLATE = Operation(
+    "audio.translate",
+    "POST",
+    "/audio/translations",
+    P.TranslationParams,
+    AudioTranslationResponse,
+    answer="text",
+    accept="application/json;q=1, text/plain;q=0",
+    files=("file",),
+)
+
 #: Every operation by its public name (``"chat.create"``).
 OPERATIONS: Mapping[str, Operation[Any]] = {
     op.name: op
@@ -192,5 +255,10 @@ OPERATIONS: Mapping[str, Operation[Any]] = {
         EDITS,
         SEARCH,
         PROXY,
+        IMAGES_CREATE,
+        IMAGES_EDIT,
+        AUDIO_SPEECH,
+        AUDIO_TRANSCRIBE,
+        AUDIO_TRANSLATE,
     )
 }

@@ -20,10 +20,17 @@ from r9s.errors import (
     R9SError,
     ResponseValidationError,
 )
-from r9s.models._base import Model
 from r9s.models.common import ErrorBody
 
-__all__ = ["decode_json", "error_for_status", "finish", "is_event_stream", "redact", "stream_error"]
+__all__ = [
+    "decode_json",
+    "error_for_status",
+    "finish",
+    "is_binary",
+    "is_event_stream",
+    "redact",
+    "stream_error",
+]
 
 #: How much of a non-JSON body an error message quotes.
 QUOTE_LIMIT = 200
@@ -116,12 +123,15 @@ def decode_json(
     status: int,
     headers: Headers,
     body: bytes,
-    make: type[Model],
+    make: type[Any],
     *,
     request: Request | None = None,
     secrets: Sequence[str] = (),
-) -> Model:
-    """Decode a 2XX JSON body into a result object, or raise ``ResponseValidationError``."""
+) -> Any:
+    """Decode a 2XX JSON body into a result object, or raise ``ResponseValidationError``.
+
+    ``make`` is a ``Model`` class, or ``dict`` for the parsed object as it is.
+    """
     try:
         data = loads(body.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
@@ -146,6 +156,8 @@ def decode_json(
     if "error" in data and data["error"] and "choices" not in data and "output" not in data:
         # A gateway that answers 200 with an error body: an error all the same.
         raise stream_error(data, status, headers, secrets=secrets, events_received=None)
+    if make is dict:
+        return data
     result = make._wrap(data)
     rid = headers.get("x-request-id")
     if rid is not None:
@@ -251,15 +263,27 @@ def is_event_stream(status: int, headers: Headers) -> bool:
     return ctype is None or ctype.split(";", 1)[0].strip().lower() == "text/event-stream"
 
 
+def _is_json(headers: Headers) -> bool:
+    ctype = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return ctype == "application/json" or ctype.endswith("+json")
+
+
+def is_binary(status: int, headers: Headers) -> bool:
+    """Whether a binary operation's answer is its data: a 2XX that is not JSON (a JSON 2XX
+    is read whole: it holds an error, or is not what was asked for)."""
+    return 200 <= status < 300 and not _is_json(headers)
+
+
 def finish(
     status: int,
     headers: Headers,
     body: bytes,
-    make: type[Model],
+    make: type[Any],
     *,
     request: Request | None = None,
     secrets: Sequence[str] = (),
-) -> Model:
+    answer: str = "json",
+) -> Any:
     """The result of a complete non-streamed answer, or raise its error.
 
     For a call that asked for a stream (``request.stream``) a 2XX answer reaching here was
@@ -267,10 +291,15 @@ def finish(
     ``ResponseValidationError`` saying what came instead.
     """
     if 200 <= status < 300:
+        if answer == "text" and not _is_json(headers):
+            return body.decode("utf-8", "replace")  # text, srt, vtt: the text itself
+        if answer == "binary":  # JSON where bytes were asked for: its error, or a mismatch
+            make = dict
         result = decode_json(status, headers, body, make, request=request, secrets=secrets)
-        if request is not None and request.stream:
+        if answer == "binary" or (request is not None and request.stream):
             raise ResponseValidationError(
-                f"asked for an event stream, got HTTP {status} with content type "
+                f"asked for {'binary data' if answer == 'binary' else 'an event stream'}, got "
+                f"HTTP {status} with content type "
                 f"{headers.get('content-type')!r} ({len(body)} bytes)",
                 status_code=status,
                 body=redact(body.decode("utf-8", "replace"), secrets),

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from r9s._core.headers import Headers
-from r9s._core.request import Request, Timeout
+from r9s._core.request import Request, Timeout, can_resend
 from r9s._core.retry import retry_delay
 from r9s.errors import NoResponseError, R9SError, RequestTimeoutError
 from r9s.utils.retries import RetryConfig
@@ -446,6 +446,15 @@ class Lifecycle:
             rand=rand,
         )
         log = self._log
+        if delay is not None and not can_resend(self.context.request.body):
+            # A streamed body that cannot be rewound (a pipe, a generator) went out once.
+            why = (
+                f"not retried: the request body (a stream that cannot be rewound) could not "
+                f"be sent again for attempt {self.attempt + 1}"
+            )
+            err.add_note(why)
+            log.info("%s: %s", self.operation, why)
+            delay = None
         if (
             delay is not None
             and limits is not None

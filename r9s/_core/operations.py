@@ -12,15 +12,18 @@ the published SDK (send an explicit JSON ``null`` with ``extra_body={"name": Non
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from r9s._core.headers import Headers, HeadersLike
 from r9s._core.lifecycle import Limits
-from r9s._core.request import ACCEPT_ENCODING, DEFAULT_MAX_EVENT_SIZE, Request, Timeout
+from r9s._core.request import ACCEPT_ENCODING, DEFAULT_MAX_EVENT_SIZE, Body, Request, Timeout
 from r9s._core.urls import redact_url, split_credentials
 from r9s._version import USER_AGENT
 from r9s.models._base import Model
 from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
+
+if TYPE_CHECKING:
+    from r9s._core.multipart import MultipartBody
 
 __all__ = [
     "DEFAULT_SERVER_URL",
@@ -89,7 +92,10 @@ class Operation(NamedTuple, Generic[R]):
             text (a transcription as ``srt``); ``"binary"``: the body as it arrives (speech).
         accept: the ``Accept`` header, when not the JSON / event-stream default; the caller's
             ``accept_header_override`` replaces it.
-        form: the body is ``multipart/form-data`` (files, streamed) instead of JSON.
+        files: the parameters that are files: when set, the body is ``multipart/form-data``
+            (streamed, files never held in memory) instead of JSON; text parts first, in the
+            order of ``params``, then the files in this order; several files given for one
+            parameter go out as ``name[]`` parts.
     """
 
     name: str
@@ -104,7 +110,7 @@ class Operation(NamedTuple, Generic[R]):
     path_kinds: Mapping[str, str] = {}
     answer: str = "json"
     accept: str | None = None
-    form: bool = False
+    files: tuple[str, ...] = ()
 
 
 #: A path parameter that is one segment: a ``/`` in it is refused.
@@ -310,6 +316,46 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
         raise ValueError(f"a request parameter is not valid JSON: {exc}") from None
 
 
+def form_body(op: Operation[Any], body: Mapping[str, Any]) -> MultipartBody:
+    """The ``multipart/form-data`` body of a call: text fields in ``op.params`` order, then
+    the files (``FilePart``, paths, open files, the published SDK's file dicts).
+
+    Raises:
+        TypeError, ValueError: a value that cannot be a part, a hostile name or filename.
+        OSError: a file path that cannot be read.
+    """
+    from r9s._core.multipart import FilePart, MultipartBody
+
+    fields: list[tuple[str, Any]] = []
+    for name in spec_of(op).types:
+        if name not in op.files and body.get(name) is not None:
+            fields.append((name, body[name]))
+    for name in body:  # extra_body fields, after the known ones
+        if name not in op.files and name not in spec_of(op).types:
+            fields.append((name, body[name]))
+    for name in op.files:
+        value = body.get(name)
+        if value is None:
+            continue
+        many = isinstance(value, (list, tuple))
+        items = list(value) if many else [value]
+        if many and not items:
+            raise ValueError(f"{op.name}() argument {name!r} must hold at least one file")
+        if len(items) > 1:  # OpenAI's form for several files: image[]
+            name += "[]"
+        for item in items:
+            if isinstance(item, (bytes, bytearray, memoryview)):
+                item = FilePart(bytes(item))  # bare bytes: a file, not a text field
+            elif isinstance(item, str):
+                raise TypeError(
+                    f"{op.name}() argument {name!r}: a str is not a file; pass a "
+                    "pathlib.Path, an open binary file, bytes or "
+                    '{"file_name": ..., "content": ...}'
+                )
+            fields.append((name, item))
+    return MultipartBody(fields)
+
+
 def _check_header(name: str, value: str) -> None:
     for ch in ("\r", "\n", "\x00"):
         if ch in name or ch in value:
@@ -417,8 +463,12 @@ def prepare(
         ("User-Agent", USER_AGENT),
         ("Accept-Encoding", ACCEPT_ENCODING),
     ]
-    content = b""
-    if body is not None and op.method != "GET":
+    content: Body = b""
+    if op.files:
+        form = form_body(op, body)
+        content = form
+        headers.insert(1, ("Content-Type", form.content_type))
+    elif body is not None and op.method != "GET":
         content = encode_body(body)
         headers.insert(1, ("Content-Type", "application/json"))
     secrets = ((key,) if key else ()) + config.extra_secrets

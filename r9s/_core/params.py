@@ -15,12 +15,15 @@ the published SDK's signatures (r9s 0.9.0); shapes are plain dicts at run time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Required, TypedDict
+from os import PathLike
+from typing import IO, Any, Literal, Required, TypedDict
 
 from r9s._core.operations import NotGiven
 from r9s.models._base import Model
 from r9s.models.requests import (
+    AnthropicMessage,
     Audio,
+    File,
     Message,
     Modalities,
     Reasoning,
@@ -30,6 +33,7 @@ from r9s.models.requests import (
     ServiceTier,
     StreamOptions,
     Text,
+    Thinking,
     Tool,
 )
 from r9s.utils.retries import RetryConfig
@@ -40,11 +44,17 @@ __all__ = [
     "CompletionParams",
     "EditParams",
     "EmbeddingParams",
+    "ImageEditParams",
+    "ImageParams",
+    "MessageParams",
     "ModelParams",
     "ModerationParams",
     "ProxyParams",
     "ResponseParams",
     "SearchParams",
+    "SpeechParams",
+    "TranscriptionParams",
+    "TranslationParams",
 ]
 
 #: Messages, as dicts (``{"role": ..., "content": ...}``) or objects returned earlier.
@@ -53,6 +63,9 @@ Messages = Sequence[Message | Mapping[str, Any] | Model]
 Prompt = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
 #: Embedding input: text, texts, token ids, or lists of token ids.
 EmbeddingInput = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
+#: A file to upload: the published SDK's ``{"file_name", "content", "content_type"}``, bytes,
+#: a path (``pathlib.Path``), or an open binary file (read from where it stands).
+FileInput = File | Mapping[str, Any] | bytes | PathLike[str] | IO[bytes]
 #: Responses input: text, or a list of input items.
 Input = str | Sequence[ResponseInputMessage | Mapping[str, Any] | Model]
 
@@ -191,3 +204,99 @@ class ProxyParams(CallOptions, total=False):
     target: Required[str]
     #: The JSON body forwarded upstream.
     request_body: Mapping[str, Any] | None
+
+
+class MessageParams(CallOptions, total=False):
+    model: Required[str]
+    messages: Required[Sequence[AnthropicMessage | Mapping[str, Any] | Model]]
+    #: The system prompt: text, or a list of text blocks.
+    system: str | Sequence[Mapping[str, Any]] | None
+    max_tokens: int | None
+    stop_sequences: Sequence[str] | None
+    temperature: float | None
+    top_p: float | None
+    top_k: int | None
+    #: Tools, each with its whole ``input_schema`` (sent as given).
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: Mapping[str, Any] | None
+    metadata: Mapping[str, Any] | None
+    thinking: Thinking | Mapping[str, Any] | None
+    service_tier: Literal["auto", "standard_only"] | str | None
+
+
+class ImageParams(CallOptions, total=False):
+    prompt: Required[str]
+    model: str | None
+    n: int | None
+    quality: str | None
+    response_format: Literal["url", "b64_json"] | str | None
+    #: Sent as ``"1024x1024"`` when not given, as the published SDK does.
+    size: str | None
+    style: str | None
+    user: str | None
+    background: str | None
+    moderation: str | None
+    output_compression: int | None
+    output_format: str | None
+    partial_images: int | None
+    negative_prompt: str | None
+    seed: int | None
+    prompt_extend: bool | None
+    watermark: bool | None
+
+
+class ImageEditParams(CallOptions, total=False):
+    # In the published SDK's order, which is the order of the form's parts (files last).
+    #: The image to edit, or several (each sent as an ``image[]`` part).
+    image: Required[FileInput | Sequence[FileInput]]
+    prompt: Required[str]
+    model: str | None
+    mask: FileInput | None
+    n: int | None
+    #: Sent as ``"1024x1024"`` when not given, as the published SDK does.
+    size: str | None
+    response_format: Literal["url", "b64_json"] | str | None
+    user: str | None
+    background: str | None
+    input_fidelity: Literal["high", "low"] | str | None
+    moderation: str | None
+    output_compression: int | None
+    output_format: str | None
+    partial_images: int | None
+    quality: str | None
+
+
+class SpeechParams(CallOptions, total=False):
+    model: Required[str]
+    input: Required[str]
+    voice: Required[str]
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str | None
+    speed: float | None
+    #: The ``Accept`` header to send instead of the default list of audio types.
+    accept_header_override: str | None
+
+
+class TranscriptionParams(CallOptions, total=False):
+    # In the published SDK's order, which is the order of the form's parts (files last).
+    file: Required[FileInput]
+    model: Required[str]
+    language: str | None
+    prompt: str | None
+    #: ``json`` (default), ``verbose_json``: an object; ``text``, ``srt``, ``vtt``: a ``str``.
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str | None
+    temperature: float | None
+    #: Each value is its own ``timestamp_granularities`` part.
+    timestamp_granularities: Sequence[Literal["word", "segment"] | str] | None
+    #: The ``Accept`` header to send instead of the default list.
+    accept_header_override: str | None
+
+
+class TranslationParams(CallOptions, total=False):
+    file: Required[FileInput]
+    model: Required[str]
+    prompt: str | None
+    #: ``json`` (default), ``verbose_json``: an object; ``text``, ``srt``, ``vtt``: a ``str``.
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str | None
+    temperature: float | None
+    #: The ``Accept`` header to send instead of the default list.
+    accept_header_override: str | None

@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
 __all__ = [
+    "AnthropicMessage",
+    "AnthropicMessageTypedDict",
+    "File",
+    "FileTypedDict",
+    "ImageFile",
+    "ImageFileTypedDict",
+    "Thinking",
+    "ThinkingTypedDict",
     "Audio",
     "AudioTypedDict",
     "ContentPart",
@@ -107,3 +115,32 @@ class Reasoning(TypedDict, total=False):
 
 TextTypedDict = Text
 ReasoningTypedDict = Reasoning
+
+
+class File(TypedDict):
+    """A file to upload, in the published SDK's shape: ``{"file_name": "a.mp3", "content":
+    b"..." or an open binary file, "content_type": "audio/mpeg"}`` (type guessed from the
+    name when left out)."""
+
+    file_name: str
+    content: Any
+    content_type: NotRequired[str]
+
+
+class AnthropicMessage(TypedDict):
+    role: str
+    content: Union[str, list[dict[str, Any]]]
+
+
+class Thinking(TypedDict, total=False):
+    """Messages ``thinking``: ``{"type": "enabled", "budget_tokens": 1024}``."""
+
+    type: str
+    budget_tokens: int
+
+
+FileTypedDict = File
+ImageFile = File
+ImageFileTypedDict = File
+AnthropicMessageTypedDict = AnthropicMessage
+ThinkingTypedDict = Thinking

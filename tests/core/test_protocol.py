@@ -36,7 +36,7 @@ def test_build_request_is_exact() -> None:
 
 def test_unknown_operation_and_bad_params() -> None:
     with pytest.raises(ValueError, match="unknown operation"):
-        protocol.build_request("images.create", api_key="k")
+        protocol.build_request("videos.create", api_key="k")
     with pytest.raises(TypeError, match="prompt"):
         protocol.build_request("completions.create", api_key="k", model="m")
 
