@@ -275,6 +275,14 @@ class R9S:
             await self._async.aclose()
         self.close()
 
+    def __del__(self) -> None:
+        # A client dropped without close(): its idle pooled (sync) connections go with it,
+        # quietly, as openai-python's client does.  Async pools belong to their event loops.
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def __enter__(self) -> R9S:
         return self
 

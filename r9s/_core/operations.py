@@ -442,7 +442,7 @@ def prepare(
     accept = params.pop("accept_header_override", None) or op.accept
     body: Any = check_params(op, params)
     for name, value in op.defaults.items():
-        if name not in params:
+        if params.get(name) is None:  # None is "not given", here as everywhere
             body[name] = value
     stream = body.get("stream") is True
     if op.body_param is not None:

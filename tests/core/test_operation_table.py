@@ -138,6 +138,8 @@ def test_path_values_must_be_strings() -> None:
 
 def test_the_published_sdks_gateway_defaults_go_on_the_wire_when_not_given() -> None:
     assert body(prepare(MODERATIONS, {"input": "x"}, CFG)) == {"input": "x", "model": "gpt-4o-mini"}
+    assert body(prepare(MODERATIONS, {"input": "x", "model": None}, CFG))["model"] == "gpt-4o-mini"
+    assert body(prepare(SEARCH, {"extra": {"query": "q"}, "engine": None}, CFG))["engine"] == "exa"
     assert body(prepare(MODERATIONS, {"input": ["x"], "model": "omni"}, CFG)) == {
         "input": ["x"],
         "model": "omni",

@@ -226,27 +226,7 @@ from r9s.client import R9S, _Resource  # noqa: E402
 #: block, why)``.  Each is an expected failure (strict: one that starts passing fails, so the
 #: entry is removed); an entry that matches no block fails
 #: ``test_pending_readme_entries_match_a_readme_block``.
-PENDING_README: tuple[tuple[str, str], ...] = (
-    (
-        "client.chat.create(..., retries=None)",
-        "`key` is never defined, and `create(..., retries=None)` passes Ellipsis as a "
-        "positional argument (TypeError)",
-    ),
-    ("first_event_timeout=10,  # from sending", "`messages` is never defined"),
-    (
-        "res._response.rate_limits.remaining_tokens",
-        "`messages` and `err` are never defined (and `stream` comes from the block before)",
-    ),
-    (
-        "client.hooks.after_error.append(page_oncall)",
-        "`key`, `new_trace_id`, `metrics`, `log_failure` and `page_oncall` are never defined",
-    ),
-    (
-        "protocol.stream_decoder(",
-        "`key`, `status`, `headers` and `body_pieces` are never defined: a sketch of your own "
-        "HTTP stack",
-    ),
-)
+PENDING_README: tuple[tuple[str, str], ...] = ()
 
 
 class FileRun(NamedTuple):
