@@ -5,8 +5,8 @@ It decides, the drivers act: they sleep the returned seconds (``time.sleep`` or
 rule is tested with literal inputs.
 
 Rules:
-- statuses 429, 500, 502, 503, 504 and 529 (overloaded) are retried; connection failures (``NoResponseError``) only
-  when ``retry_connection_errors`` is set; nothing else is;
+- statuses 429, 500, 502, 503, 504 and 529 (overloaded) are retried; connection failures
+  (``NoResponseError``) only when ``retry_connection_errors`` is set; nothing else is;
 - exponential backoff, capped at ``max_interval``, then jittered *below* the cap (25 %), so
   clients that all hit the cap still spread out;
 - the server's ``retry-after-ms`` (milliseconds) or else ``Retry-After`` (seconds, or an
