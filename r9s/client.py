@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from r9s.resources.embeddings import Embeddings
     from r9s.resources.engine_embeddings import EngineEmbeddings
     from r9s.resources.images import Images
+    from r9s.resources.messages import Messages
     from r9s.resources.models import Models
     from r9s.resources.moderations import Moderations
     from r9s.resources.proxy import Proxy
@@ -198,6 +199,7 @@ class R9S:
     chat: _Resource[Chat] = _Resource("r9s.resources.chat", "Chat")
     completions: _Resource[Completions] = _Resource("r9s.resources.completions", "Completions")
     responses: _Resource[Responses] = _Resource("r9s.resources.responses", "Responses")
+    messages: _Resource[Messages] = _Resource("r9s.resources.messages", "Messages")
     models: _Resource[Models] = _Resource("r9s.resources.models", "Models")
     embeddings: _Resource[Embeddings] = _Resource("r9s.resources.embeddings", "Embeddings")
     engine_embeddings: _Resource[EngineEmbeddings] = _Resource(

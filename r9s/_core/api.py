@@ -8,9 +8,10 @@ resource modules add only typed signatures; the drivers run any entry.
 Wire facts (paths, body fields, defaults) are those of the published ``r9s`` 0.9.0 package
 (``src/r9s/*.py`` at tag v0.9.0 of r9s-ai/r9s-python).  Its defaults equal to the API's own
 (``stream: false``, ``n: 1``, ``store: true``, ``encoding_format: "float"``, images edit
-``input_fidelity: "low"`` and ``partial_images: 0``, speech ``response_format: "mp3"`` and
-``speed: 1``, transcription ``response_format: "json"`` and ``temperature: 0`` ...) are left
-out; those the gateway relies on are sent when not given (``defaults=``; listed in the README).
+``input_fidelity: "low"`` and ``partial_images: 0``, messages ``service_tier: "auto"``,
+speech ``response_format: "mp3"`` and ``speed: 1``, transcription ``response_format: "json"``
+and ``temperature: 0`` ...) are left out; those the gateway relies on are sent when not given
+(``defaults=``; listed in the README).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from r9s.models.completions import Completion
 from r9s.models.edits import EditResponse
 from r9s.models.embeddings import EmbeddingResponse
 from r9s.models.images import ImageGenerationResponse, ImageStreamEvent
+from r9s.models.messages import Message, MessageStreamEvent
 from r9s.models.moderations import ModerationResponse
 from r9s.models.responses import Response, ResponseStreamEvent
 from r9s.models.search import SearchResponse
@@ -44,6 +46,7 @@ __all__ = [
     "ENGINE_EMBEDDINGS",
     "IMAGES_CREATE",
     "IMAGES_EDIT",
+    "MESSAGES",
     "MODELS_LIST",
     "MODELS_RETRIEVE",
     "MODERATIONS",
@@ -131,6 +134,15 @@ RESPONSES = Operation(
     Response,
     ResponseStreamEvent,
     checks={"model": _check_model, "input": _check_input},
+)
+MESSAGES = Operation(  # the Anthropic Messages API: its own stream dialect (event types)
+    "messages.create",
+    "POST",
+    "/messages",
+    P.MessageParams,
+    Message,
+    MessageStreamEvent,
+    checks={"model": _check_model, "messages": _check_messages},
 )
 MODELS_LIST = Operation("models.list", "GET", "/models", P.CallOptions, ModelList)
 MODELS_RETRIEVE = Operation(
@@ -247,6 +259,7 @@ OPERATIONS: Mapping[str, Operation[Any]] = {
         CHAT,
         COMPLETIONS,
         RESPONSES,
+        MESSAGES,
         MODELS_LIST,
         MODELS_RETRIEVE,
         EMBEDDINGS,
