@@ -32,19 +32,21 @@ from r9s.utils.retries import DEFAULT_RETRY_CONFIG, RetryConfig
 if TYPE_CHECKING:
     import logging
 
-    from r9s.resources.audio import Audio
-    from r9s.resources.chat import Chat
-    from r9s.resources.completions import Completions
-    from r9s.resources.edits import Edits
-    from r9s.resources.embeddings import Embeddings
-    from r9s.resources.engine_embeddings import EngineEmbeddings
-    from r9s.resources.images import Images
-    from r9s.resources.messages import Messages
-    from r9s.resources.models import Models
-    from r9s.resources.moderations import Moderations
-    from r9s.resources.proxy import Proxy
-    from r9s.resources.responses import Responses
-    from r9s.resources.search import Search
+    from r9s.resources import (
+        Audio,
+        Chat,
+        Completions,
+        Edits,
+        Embeddings,
+        EngineEmbeddings,
+        Images,
+        Messages,
+        Models,
+        Moderations,
+        Proxy,
+        Responses,
+        Search,
+    )
     from r9s.transports._common import Verify
     from r9s.transports.base import AsyncTransport, SyncTransport
 
@@ -60,9 +62,7 @@ R = TypeVar("R")
 class _Resource(Generic[T]):
     """``client.chat`` and the others: the resource module is imported on first use."""
 
-    def __init__(self, module: str, name: str) -> None:
-        self._module = module
-        self._name = name
+    def __init__(self) -> None:
         self._attr = ""
 
     def __set_name__(self, owner: type, attr: str) -> None:
@@ -75,7 +75,10 @@ class _Resource(Generic[T]):
     def __get__(self, obj: R9S | None, owner: type | None = None) -> T | _Resource[T]:
         if obj is None:
             return self
-        cls = getattr(__import__(self._module, fromlist=[self._name]), self._name)
+        import r9s.resources as resources  # the classes, made from the operation table
+        from r9s._core.api import RESOURCES
+
+        cls = getattr(resources, RESOURCES[self._attr][0])
         value: T = cls(obj)
         obj.__dict__[self._attr] = value  # later lookups find it there, not here
         return value
@@ -196,21 +199,19 @@ class R9S:
         return self._config.server_url
 
     #: The API, one attribute per area, as in the published SDK.
-    chat: _Resource[Chat] = _Resource("r9s.resources.chat", "Chat")
-    completions: _Resource[Completions] = _Resource("r9s.resources.completions", "Completions")
-    responses: _Resource[Responses] = _Resource("r9s.resources.responses", "Responses")
-    messages: _Resource[Messages] = _Resource("r9s.resources.messages", "Messages")
-    models: _Resource[Models] = _Resource("r9s.resources.models", "Models")
-    embeddings: _Resource[Embeddings] = _Resource("r9s.resources.embeddings", "Embeddings")
-    engine_embeddings: _Resource[EngineEmbeddings] = _Resource(
-        "r9s.resources.engine_embeddings", "EngineEmbeddings"
-    )
-    moderations: _Resource[Moderations] = _Resource("r9s.resources.moderations", "Moderations")
-    edits: _Resource[Edits] = _Resource("r9s.resources.edits", "Edits")
-    search: _Resource[Search] = _Resource("r9s.resources.search", "Search")
-    proxy: _Resource[Proxy] = _Resource("r9s.resources.proxy", "Proxy")
-    images: _Resource[Images] = _Resource("r9s.resources.images", "Images")
-    audio: _Resource[Audio] = _Resource("r9s.resources.audio", "Audio")
+    chat: _Resource[Chat] = _Resource()
+    completions: _Resource[Completions] = _Resource()
+    responses: _Resource[Responses] = _Resource()
+    messages: _Resource[Messages] = _Resource()
+    models: _Resource[Models] = _Resource()
+    embeddings: _Resource[Embeddings] = _Resource()
+    engine_embeddings: _Resource[EngineEmbeddings] = _Resource()
+    moderations: _Resource[Moderations] = _Resource()
+    edits: _Resource[Edits] = _Resource()
+    search: _Resource[Search] = _Resource()
+    proxy: _Resource[Proxy] = _Resource()
+    images: _Resource[Images] = _Resource()
+    audio: _Resource[Audio] = _Resource()
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ __all__ = [
     "MODERATIONS",
     "OPERATIONS",
     "PROXY",
+    "RESOURCES",
     "RESPONSES",
     "SEARCH",
 ]
@@ -116,6 +117,8 @@ CHAT = Operation(
     ChatCompletion,
     ChatCompletionChunk,
     checks={"model": _check_model, "messages": _check_messages},
+    doc="""Create a chat completion: ``res.choices[0].message.content``; with ``stream=True``, an
+    event stream of ``ChatCompletionChunk`` (``text_deltas()``, ``get_final()``).""",
 )
 COMPLETIONS = Operation(
     "completions.create",
@@ -125,6 +128,8 @@ COMPLETIONS = Operation(
     Completion,
     Completion,
     checks={"model": _check_model, "prompt": _check_prompt},
+    doc="""Create a text completion: ``res.choices[0].text``; with ``stream=True``, an event
+    stream of ``Completion`` chunks.""",
 )
 RESPONSES = Operation(
     "responses.create",
@@ -134,6 +139,8 @@ RESPONSES = Operation(
     Response,
     ResponseStreamEvent,
     checks={"model": _check_model, "input": _check_input},
+    doc="""Create a response: ``res.output_text``; with ``stream=True``, typed events
+    (``response.output_text.delta`` ...).""",
 )
 MESSAGES = Operation(  # the Anthropic Messages API: its own stream dialect (event types)
     "messages.create",
@@ -143,8 +150,17 @@ MESSAGES = Operation(  # the Anthropic Messages API: its own stream dialect (eve
     Message,
     MessageStreamEvent,
     checks={"model": _check_model, "messages": _check_messages},
+    doc="""Create a message (Anthropic Messages API): ``res.content[0].text``; with
+    ``stream=True``, ``MessageStreamEvent`` events (``event.delta.text``) to ``message_stop``.""",
 )
-MODELS_LIST = Operation("models.list", "GET", "/models", P.CallOptions, ModelList)
+MODELS_LIST = Operation(
+    "models.list",
+    "GET",
+    "/models",
+    P.CallOptions,
+    ModelList,
+    doc="""Every model the gateway serves: ``res.data[i].id``, ``.owned_by``, ``.created``.""",
+)
 MODELS_RETRIEVE = Operation(
     "models.retrieve",
     "GET",
@@ -152,6 +168,7 @@ MODELS_RETRIEVE = Operation(
     P.ModelParams,
     ModelObject,
     path_kinds={"model": PATH_SEGMENTS},
+    doc="""One model by id (``"openai/gpt-4o"`` goes out as ``/models/openai/gpt-4o``).""",
 )
 EMBEDDINGS = Operation(
     "embeddings.create",
@@ -160,6 +177,7 @@ EMBEDDINGS = Operation(
     P.EmbeddingParams,
     EmbeddingResponse,
     checks={"model": _check_model, "input": _check_prompt},
+    doc="""Embed ``input`` (a text, texts or token ids): ``res.data[i].embedding``.""",
 )
 ENGINE_EMBEDDINGS = Operation(
     "engine_embeddings.create",
@@ -169,6 +187,7 @@ ENGINE_EMBEDDINGS = Operation(
     EmbeddingResponse,
     checks={"model": _check_model, "input": _check_prompt},
     path_kinds={"model": PATH_SEGMENTS},
+    doc="""Embed ``input`` with ``model``, which goes in the path, not the body.""",
 )
 MODERATIONS = Operation(
     "moderations.create",
@@ -178,8 +197,18 @@ MODERATIONS = Operation(
     ModerationResponse,
     checks={"input": _check_nonempty},
     defaults={"model": "gpt-4o-mini"},
+    doc="""Classify ``input``: ``res.results[i].flagged``, ``.categories``, ``.category_scores``
+    (one result per input).""",
 )
-EDITS = Operation("edits.create", "POST", "/edits", P.EditParams, EditResponse, checks=_MODEL)
+EDITS = Operation(
+    "edits.create",
+    "POST",
+    "/edits",
+    P.EditParams,
+    EditResponse,
+    checks=_MODEL,
+    doc="""Edit ``input`` as ``instruction`` says: ``res.choices[0].text``.""",
+)
 SEARCH = Operation(
     "search.create",
     "POST",
@@ -188,6 +217,7 @@ SEARCH = Operation(
     SearchResponse,
     checks={"extra": _check_search_extra},
     defaults={"engine": "exa"},
+    doc="""Search the web with ``engine`` (``"exa"`` when not given): ``res.result``.""",
 )
 PROXY = Operation(
     "proxy.request",
@@ -197,6 +227,8 @@ PROXY = Operation(
     dict,
     body_param="request_body",
     path_kinds={"target": PATH_TARGET},
+    doc="""Send ``request_body`` to ``target`` through gateway channel ``channelid``; the JSON
+    answer as a dict.""",
 )
 
 IMAGES_CREATE = Operation(
@@ -207,6 +239,8 @@ IMAGES_CREATE = Operation(
     ImageGenerationResponse,
     ImageStreamEvent,
     defaults={"size": "1024x1024"},
+    doc="""Generate images from ``prompt``: ``res.data[0].url`` / ``.b64_json``; with
+    ``stream=True``, partial images, then the completed one.""",
 )
 IMAGES_EDIT = Operation(
     "images.edit",
@@ -217,6 +251,9 @@ IMAGES_EDIT = Operation(
     ImageStreamEvent,
     defaults={"size": "1024x1024"},
     files=("image", "mask"),
+    doc="""Edit ``image`` (one file or several; all are sent) as ``prompt`` says, with an optional
+    ``mask``; files go up as streamed multipart (bytes, a path, an open binary file, or
+    ``{"file_name", "content", "content_type"}``).""",
 )
 # Typed Any: the sync driver answers a BinaryResponse, the async one a BinaryResponseAsync.
 AUDIO_SPEECH: Operation[Any] = Operation(
@@ -230,6 +267,8 @@ AUDIO_SPEECH: Operation[Any] = Operation(
         "audio/aac;q=1, audio/flac;q=0.8, audio/mpeg;q=0.7, audio/opus;q=0.5, audio/pcm;q=0.3, "
         "audio/wav;q=0"
     ),
+    doc="""Speak ``input`` with ``voice``: the audio as a binary response read as it arrives
+    (``read()``, ``iter_bytes()``, ``stream_to_file(path)``; close it or use ``with``).""",
 )
 AUDIO_TRANSCRIBE = Operation(
     "audio.transcribe",
@@ -240,6 +279,8 @@ AUDIO_TRANSCRIBE = Operation(
     answer="text",
     accept="application/json;q=1, text/plain;q=0.8, application/x-subrip;q=0.5, text/vtt;q=0",
     files=("file",),
+    doc="""The text of ``file`` (streamed up as multipart): an object (``res.text``), or for
+    ``response_format`` ``text`` / ``srt`` / ``vtt`` the text itself.""",
 )
 AUDIO_TRANSLATE = Operation(
     "audio.translate",
@@ -250,7 +291,25 @@ AUDIO_TRANSLATE = Operation(
     answer="text",
     accept="application/json;q=1, text/plain;q=0",
     files=("file",),
+    doc="""``file`` translated into English text (as ``transcribe``).""",
 )
+
+#: The resources (``client.<attribute>``): their class names and what they hold.
+RESOURCES: Mapping[str, tuple[str, str]] = {
+    "chat": ("Chat", "Chat completions."),
+    "completions": ("Completions", "Text completions."),
+    "responses": ("Responses", "The Responses API."),
+    "messages": ("Messages", "The Anthropic Messages API (Claude models through the gateway)."),
+    "models": ("Models", "The models the gateway serves."),
+    "embeddings": ("Embeddings", "Embedding vectors."),
+    "engine_embeddings": ("EngineEmbeddings", "Embedding vectors, the model in the path."),
+    "moderations": ("Moderations", "Content moderation."),
+    "edits": ("Edits", "Text edits."),
+    "images": ("Images", "Image generation and edits."),
+    "audio": ("Audio", "Speech (bytes out), transcription and translation (files in)."),
+    "search": ("Search", "Web search."),
+    "proxy": ("Proxy", "Requests relayed through a gateway channel."),
+}
 
 #: Every operation by its public name (``"chat.create"``).
 OPERATIONS: Mapping[str, Operation[Any]] = {

@@ -96,6 +96,7 @@ class Operation(NamedTuple, Generic[R]):
             (streamed, files never held in memory) instead of JSON; text parts first, in the
             order of ``params``, then the files in this order; several files given for one
             parameter go out as ``name[]`` parts.
+        doc: what the method does, for its docstring (``help()``, editors).
     """
 
     name: str
@@ -111,6 +112,7 @@ class Operation(NamedTuple, Generic[R]):
     answer: str = "json"
     accept: str | None = None
     files: tuple[str, ...] = ()
+    doc: str = ""
 
 
 #: A path parameter that is one segment: a ``/`` in it is refused.

@@ -405,6 +405,7 @@ _PAGE_OF = {"engine_embeddings": "embeddings.md"}
 PAGES_TO_WRITE = {
     "images": "docs/images.md is still to be written (FakeServer serves no /images yet)",
     "audio": "docs/audio.md is still to be written (FakeServer serves no /audio yet)",
+    "messages": "docs/messages.md is still to be written (FakeServer serves no /messages yet)",
 }
 
 
