@@ -3,8 +3,9 @@
 Why: exercising an HTTP SDK honestly needs a real server (sockets, keep-alive, chunked
 streams, gzip, broken connections), but tests must not need the network or an API key.
 ``FakeServer`` answers ``/v1/chat/completions``, ``/v1/completions``, ``/v1/responses``,
-``/v1/models``, ``/v1/embeddings`` and the gateway's other JSON endpoints deterministically on
-loopback and misbehaves on request (``Fault``).  Standard library only.
+``/v1/models``, ``/v1/embeddings``, the gateway's other JSON endpoints, images, audio and the
+Anthropic Messages API (``/v1/messages``) deterministically on loopback and misbehaves on
+request (``Fault``).  Standard library only.
 
     from r9s.testing import FakeServer, Fault
 

@@ -1,11 +1,12 @@
 """The test server's routes and its JSON-only endpoints: models, embeddings, moderations,
 edits, search and the gateway's channel proxy.
 
-Why a module of its own: ``_openai`` holds the three generating endpoints and their streams;
-this module decides which endpoint a request path names (``resolve``), which models exist
-(``Catalog``), and answers the endpoints whose answer is one JSON document.  Like ``_openai``
-it does no I/O, and every answer is derived from the request alone, so tests can assert it
-exactly.
+Why a module of its own: ``_openai`` holds the three generating endpoints and their streams,
+``_anthropic`` the Messages API, ``_media`` images and audio; this module decides which
+endpoint a request path names (``resolve``), which models exist (``Catalog``), dispatches
+(``answer_route``), and answers the endpoints whose answer is one JSON document.  Like
+``_openai`` it does no I/O, and every answer is derived from the request alone, so tests can
+assert it exactly.
 
 Paths are matched on the raw request path; path parameters (a model id, a channel id, a proxy
 target) are percent-decoded, so ``/v1/models/openai%2Fgpt-4o-mini`` and
@@ -19,10 +20,20 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import unquote
 
+from r9s.testing._anthropic import answer_messages
+from r9s.testing._media import (
+    BinaryBody,
+    TextBody,
+    edit_image,
+    generate_image,
+    speech,
+    transcribe,
+)
+from r9s.testing._multipart import Form
 from r9s.testing._openai import (
     CREATED,
     MAX_CHOICES,
@@ -35,7 +46,9 @@ from r9s.testing._openai import (
 
 __all__ = [
     "DEFAULT_MODELS",
+    "FORM_ROUTES",
     "MISSING_PREFIX",
+    "Answer",
     "Catalog",
     "Route",
     "answer_route",
@@ -80,7 +93,17 @@ _FIXED: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "/v1/moderations": ("moderations", _POST),
     "/v1/edits": ("edits", _POST),
     "/v1/search": ("search", _POST),
+    "/v1/images/generations": ("images.generations", _POST),
+    "/v1/images/edits": ("images.edits", _POST),
+    "/v1/audio/speech": ("audio.speech", _POST),
+    "/v1/audio/transcriptions": ("audio.transcriptions", _POST),
+    "/v1/audio/translations": ("audio.translations", _POST),
+    "/v1/messages": ("messages", _POST),
 }
+#: The endpoints whose request body is ``multipart/form-data`` (streamed, not kept).
+FORM_ROUTES: Final = frozenset({"images.edits", "audio.transcriptions", "audio.translations"})
+#: What an endpoint answers: JSON bytes, a stream, a text body or a binary body.
+Answer = bytes | SseStream | TextBody | BinaryBody
 #: The endpoints answered by ``_openai.answer`` (their request body carries the model).
 _GENERATING: Final = {
     "chat": "/v1/chat/completions",
@@ -101,8 +124,19 @@ class Route(NamedTuple):
 
     @property
     def wants_json_object(self) -> bool:
-        """Whether the request body must be a JSON object (every POST endpoint but the proxy)."""
-        return self.methods == _POST
+        """Whether the request body must be a JSON object (every POST endpoint but the proxy
+        and the multipart ones)."""
+        return self.methods == _POST and self.name not in FORM_ROUTES
+
+    @property
+    def wants_form(self) -> bool:
+        """Whether the request body must be ``multipart/form-data``."""
+        return self.name in FORM_ROUTES
+
+    @property
+    def anthropic(self) -> bool:
+        """Whether the endpoint speaks Anthropic's format (its errors included)."""
+        return self.name == "messages"
 
 
 def resolve(path: str) -> Route | None:
@@ -230,7 +264,9 @@ def answer_route(
     catalog: Catalog,
     path: str,
     query: str,
-) -> bytes | SseStream:
+    form: Form | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Answer:
     """Answer one request to a resolved route.
 
     Args:
@@ -242,10 +278,25 @@ def answer_route(
         catalog: the models that exist.
         path: the raw request path.
         query: the raw query string (without ``?``), empty if none.
+        form: the parsed multipart body, for the routes whose ``wants_form`` is true.
+        headers: the request headers (lower-case names).
 
     Returns:
-        The JSON body, or a stream.  Raises ApiError for a request the API refuses.
+        The JSON body, a stream, a text or binary body.  Raises ApiError for a request the
+        API refuses.
     """
+    if route.wants_form:
+        assert form is not None
+        if route.name == "images.edits":
+            return edit_image(form, ident, catalog.check)
+        return transcribe(form, catalog.check, translate=route.name == "audio.translations")
+    if route.name == "messages":
+        return answer_messages(body, ident, catalog.exists)
+    if route.name == "images.generations":
+        return generate_image(body, ident, catalog.check)
+    if route.name == "audio.speech":
+        size = None if headers is None else headers.get("x-r9s-audio-bytes")
+        return speech(body, catalog.check, size)
     generating = _GENERATING.get(route.name)
     if generating is not None:
         model = body.get("model")

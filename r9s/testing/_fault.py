@@ -54,7 +54,21 @@ class Fault:
     Every field is optional; ``Fault()`` changes nothing.  Counts ("after N content chunks")
     refer to the content-carrying stream events (one per token piece; 0 fires before the
     first event of all, the role chunk included); a count larger than
-    the stream has fires after the last content chunk.
+    the stream has fires after the last content chunk.  What a content chunk is, per answer:
+
+    - chat, completions, responses: a token piece;
+    - the Messages API (``/v1/messages``): a ``content_block_delta`` event of any kind (text,
+      thinking, signature, tool input JSON);
+    - image streams: a partial image (and each completed image but the last);
+    - a binary body (speech): a block of 64 KiB; ``cut_after`` and ``stall_after`` then break
+      it after N blocks but at most half the body, so a short body is cut too.
+
+    On the Messages API the stream's terminator is ``message_stop`` rather than
+    ``data: [DONE]``: ``no_done`` leaves it out, ``hold_after_done`` holds the connection
+    open after it (the terminating chunk comes late), and ``stream_error_after`` sends
+    ``event: error`` with ``{"type": "error", "error": {"type": "overloaded_error", ...}}``;
+    a ``status`` fault's JSON body there is Anthropic-shaped (``status=529``:
+    ``overloaded_error``).
     """
 
     #: Answer with this status (200..599) and an error body instead of the real answer.
@@ -77,9 +91,10 @@ class Fault:
     invalid_json: bool = False
     #: Non-stream: declare 20 bytes more Content-Length than sent, then close.
     short_body: bool = False
-    #: End the stream cleanly but without ``data: [DONE]``.
+    #: End the stream cleanly but without ``data: [DONE]`` (Messages API: ``message_stop``).
     no_done: bool = False
-    #: Keep the connection open this many seconds after the last event, then finish.
+    #: Keep the connection open this many seconds after the last event (``[DONE]``,
+    #: ``message_stop``), then finish.
     hold_after_done: float | None = None
     #: One extra stream event whose data JSON is padded to this many bytes.
     big_event: int | None = None

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import socket
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Final
+from typing import Final, Protocol
 
 __all__ = [
+    "MAX_BODY",
+    "MAX_STREAMED_BODY",
+    "RECORD_LIMIT",
+    "BodySink",
     "HttpError",
     "Request",
     "RequestReader",
+    "SinkChooser",
     "StreamOut",
     "accepts_gzip",
     "head_bytes",
@@ -27,9 +33,15 @@ __all__ = [
 
 MAX_HEAD: Final = 64 * 1024
 MAX_BODY: Final = 64 * 1024 * 1024
+#: Largest body a sink takes (uploads are streamed: hashed, not kept).
+MAX_STREAMED_BODY: Final = 1024 * 1024 * 1024
+#: Bytes of a streamed body a ``Request`` keeps (for ``RecordedRequest.body``).
+RECORD_LIMIT: Final = 1024 * 1024
 #: Events are joined into writes of about this size, unless each must go out alone.
 BATCH: Final = 16 * 1024
 _RECV: Final = 64 * 1024
+#: Largest read of a body.
+_BODY_RECV: Final = 256 * 1024
 
 
 class HttpError(Exception):
@@ -41,6 +53,16 @@ class HttpError(Exception):
         self.message = message
 
 
+class BodySink(Protocol):
+    """Takes a request body piece by piece instead of the reader keeping it."""
+
+    def feed(self, data: bytes) -> None: ...
+
+
+#: Picks a sink for a request from its head, or None to read the body into memory.
+SinkChooser = Callable[[str, str, dict[str, str]], BodySink | None]
+
+
 @dataclass(slots=True)
 class Request:
     """One parsed request."""
@@ -49,7 +71,12 @@ class Request:
     target: str
     version: str
     headers: dict[str, str]
+    #: The body; when a sink took it, only its first ``RECORD_LIMIT`` bytes.
     body: bytes
+    #: The body's size in bytes (``len(body)`` unless a sink took a larger one).
+    size: int = 0
+    #: The sink that took the body, or None.
+    sink: BodySink | None = None
 
     @property
     def keep_alive(self) -> bool:
@@ -76,8 +103,14 @@ class RequestReader:
         self._buf += data
         return True
 
-    def read(self) -> Request | None:
+    def read(self, choose_sink: SinkChooser | None = None) -> Request | None:
         """Read the next request.
+
+        Args:
+            choose_sink: called with the method, target and headers once the head is read;
+                a sink it returns is fed the body piece by piece (up to ``MAX_STREAMED_BODY``
+                bytes), of which the request keeps the first ``RECORD_LIMIT`` bytes.  Other
+                bodies are read whole (up to ``MAX_BODY`` bytes).
 
         Returns:
             The request, or None when the client closed the connection between requests.
@@ -106,30 +139,44 @@ class RequestReader:
         if len(head) > MAX_HEAD:
             raise HttpError(431, "request header block too large")
         method, target, version, headers = _parse_head(head)
-        expects_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+        sink = None if choose_sink is None else choose_sink(method, target, headers)
+        limit = MAX_BODY if sink is None else MAX_STREAMED_BODY
+        length = _framing(headers, limit)
+        expects_body = length != 0
         if headers.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
             if expects_body and not self._buf:
                 self._sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = self._read_body(headers)
-        return Request(method, target, version, headers, body)
+        pieces = self._pieces(length, limit)
+        if sink is None:
+            body = b"".join(pieces)
+            return Request(method, target, version, headers, body, len(body))
+        kept = bytearray()
+        size = 0
+        for piece in pieces:
+            size += len(piece)
+            if len(kept) < RECORD_LIMIT:
+                kept += piece[: RECORD_LIMIT - len(kept)]
+            sink.feed(piece)
+        return Request(method, target, version, headers, bytes(kept), size, sink)
 
-    def _read_body(self, headers: dict[str, str]) -> bytes:
-        encoding = headers.get("transfer-encoding")
-        length = headers.get("content-length")
-        if encoding is not None:
-            if length is not None:
-                raise HttpError(400, "both Transfer-Encoding and Content-Length")
-            if encoding.strip().lower() != "chunked":
-                raise HttpError(501, f"unsupported Transfer-Encoding {encoding!r}")
-            return self._read_chunked()
+    def _pieces(self, length: int | None, limit: int) -> Iterator[bytes]:
+        """The body's pieces as they arrive: ``length`` bytes, or chunked when None."""
         if length is None:
-            return b""
-        if not length.isdigit():
-            raise HttpError(400, f"bad Content-Length {length!r}")
-        size = int(length)
-        if size > MAX_BODY:
-            raise HttpError(413, "request body too large")
-        return self._take(size)
+            yield from self._chunked(limit)
+            return
+        left = length
+        if self._buf and left:
+            take = min(left, len(self._buf))
+            yield bytes(self._buf[:take])
+            del self._buf[:take]
+            left -= take
+        # Each pass receives at least one byte; ``length`` (<= limit) bounds the loop.
+        while left:
+            data = self._sock.recv(min(left, _BODY_RECV))
+            if not data:
+                raise HttpError(400, "connection closed inside the request body")
+            left -= len(data)
+            yield data
 
     def _take(self, size: int) -> bytes:
         # Each pass adds at least one byte; size (<= MAX_BODY) bounds the loop.
@@ -152,10 +199,9 @@ class RequestReader:
         del self._buf[: end + 2]
         return line
 
-    def _read_chunked(self) -> bytes:
-        parts: list[bytes] = []
+    def _chunked(self, limit: int) -> Iterator[bytes]:
         total = 0
-        # Every chunk is at least one byte (or the last); MAX_BODY bounds the loop.
+        # Every chunk is at least one byte (or the last); ``limit`` bounds the loop.
         while True:
             size_text = self._line().split(b";", 1)[0].strip()
             try:
@@ -165,9 +211,16 @@ class RequestReader:
             if size == 0:
                 break
             total += size
-            if size < 0 or total > MAX_BODY:
+            if size < 0 or total > limit:
                 raise HttpError(413, "request body too large")
-            parts.append(self._take(size))
+            # A chunk is taken in pieces of at most _BODY_RECV bytes, never whole.
+            while size:
+                if not self._buf and not self._fill():
+                    raise HttpError(400, "connection closed inside the request body")
+                take = min(size, len(self._buf))
+                yield bytes(self._buf[:take])
+                del self._buf[:take]
+                size -= take
             if self._take(2) != b"\r\n":
                 raise HttpError(400, "chunk not followed by CRLF")
         # Trailer fields, up to the empty line; bounded like the head.
@@ -176,7 +229,26 @@ class RequestReader:
             trailer += 1
             if trailer > 100:
                 raise HttpError(431, "too many trailer fields")
-        return b"".join(parts)
+
+
+def _framing(headers: dict[str, str], limit: int) -> int | None:
+    """The body's length from the head, or None for a chunked body (checked against limit)."""
+    encoding = headers.get("transfer-encoding")
+    length = headers.get("content-length")
+    if encoding is not None:
+        if length is not None:
+            raise HttpError(400, "both Transfer-Encoding and Content-Length")
+        if encoding.strip().lower() != "chunked":
+            raise HttpError(501, f"unsupported Transfer-Encoding {encoding!r}")
+        return None
+    if length is None:
+        return 0
+    if not length.isdigit():
+        raise HttpError(400, f"bad Content-Length {length!r}")
+    size = int(length)
+    if size > limit:
+        raise HttpError(413, "request body too large")
+    return size
 
 
 def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
@@ -238,7 +310,7 @@ def status_line(status: int) -> bytes:
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
-        phrase = "Unknown"
+        phrase = "Overloaded" if status == 529 else "Unknown"
     return f"HTTP/1.1 {status} {phrase}\r\n".encode("ascii")
 
 

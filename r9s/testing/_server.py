@@ -31,9 +31,11 @@ from types import TracebackType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from r9s.testing._endpoints import Catalog, answer_route, resolve
+from r9s.testing._anthropic import anthropic_error_body
+from r9s.testing._endpoints import Answer, Catalog, Route, answer_route, resolve
 from r9s.testing._fault import Fault
 from r9s.testing._http import (
+    BodySink,
     HttpError,
     Request,
     RequestReader,
@@ -41,6 +43,8 @@ from r9s.testing._http import (
     accepts_gzip,
     head_bytes,
 )
+from r9s.testing._media import BinaryBody, TextBody
+from r9s.testing._multipart import FormError, FormParser, boundary_of
 from r9s.testing._openai import (
     CONTENT,
     POST,
@@ -58,6 +62,8 @@ JOIN_TIMEOUT: Final = 1.0
 MAX_CONNECTIONS: Final = 1024
 MAX_REQUESTS_PER_CONNECTION: Final = 10_000_000
 _NO_FAULT: Final = Fault()
+#: A binary body's ``cut_after`` / ``stall_after`` count is in blocks of this many bytes.
+BINARY_UNIT: Final = 64 * 1024
 _LOOPBACK: Final = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
 
 
@@ -78,6 +84,37 @@ class RecordedRequest:
     #: The request target exactly as received: path and query, nothing percent-decoded
     #: (``/v1/models/openai%2Fgpt-4o-mini?x=1``), so tests can assert what went on the wire.
     target: str = ""
+    #: The body's size in bytes.  A multipart upload is streamed, not kept: then ``body``
+    #: holds only its first ``RECORD_LIMIT`` (1 MiB) bytes, and ``body_size`` says how many
+    #: arrived.
+    body_size: int = 0
+    #: For a multipart request, what the server read of it: ``{"fields": {name: value or
+    #: [values]}, "files": [{"name", "filename", "content_type", "size", "sha256"}],
+    #: "order": [part names]}``; None otherwise (or when the body was malformed).
+    form: Any = None
+
+
+class _Discard:
+    """A sink for a body that is streamed and dropped (a non-multipart upload)."""
+
+    __slots__ = ()
+
+    def feed(self, data: bytes) -> None:
+        pass
+
+
+def _choose_sink(method: str, target: str, headers: dict[str, str]) -> BodySink | None:
+    """Stream the body of a multipart endpoint into a parser; read others whole."""
+    if method != "POST":
+        return None
+    path = target.partition("?")[0]
+    if path.startswith(("http://", "https://")):
+        path = urlsplit(path).path
+    route = resolve(path)
+    if route is None or not route.wants_form:
+        return None
+    boundary = boundary_of(headers.get("content-type", ""))
+    return _Discard() if boundary is None else FormParser(boundary)
 
 
 class _NotAllowed(Exception):
@@ -156,7 +193,27 @@ class FakeServer:
       results on example.com, 3 by default);
     - ``/v1/nextrouter/proxy/{channelid}/{target}`` (any method): a chat request to the target
       ``chat/completions`` is answered as a (non-streamed) chat completion; anything else with
-      what arrived (``channelid``, ``target``, ``path``, ``query``, ``method``, ``body``).
+      what arrived (``channelid``, ``target``, ``path``, ``query``, ``method``, ``body``);
+    - ``POST /v1/images/generations`` (JSON) and ``/v1/images/edits`` (multipart: ``image`` or
+      ``image[]`` parts, ``mask``): ``n`` tiny PNGs (at most 64x64 pixels) as URLs or
+      ``b64_json``; ``stream`` gives partial-image events, then the completed image; an edit's
+      answer echoes what it read as ``received`` (fields, files with size and SHA-256, order);
+    - ``POST /v1/audio/speech``: audio bytes in ``response_format`` (mp3 by default) holding
+      the input text (``R9S_INPUT=<n>:<text>`` in the format's header), a few KB, or exactly
+      the size the request header ``X-R9S-Audio-Bytes: N`` asks (up to 1 GiB; sent from a
+      repeated 64 KiB block, never built whole);
+    - ``POST /v1/audio/transcriptions`` and ``/v1/audio/translations`` (multipart): the text a
+      speech file of this server holds, else ``"Transcribed N bytes of <filename>."``; json,
+      verbose_json, text, srt or vtt;
+    - ``POST /v1/messages``: the Anthropic Messages API, streamed or not, with thinking and
+      tool-use blocks (``r9s.testing._anthropic`` says how the answer is made); its errors are
+      Anthropic-shaped, and it takes the key as ``x-api-key`` too.
+
+    Multipart bodies are streamed through a parser that hashes each part and keeps only text
+    fields and each file's first 64 KiB (uploads up to 1 GiB); ``RecordedRequest.body`` keeps
+    their first 1 MiB, ``body_size`` their size, ``form`` what was read.  A malformed one gets
+    400 ``invalid_request_error`` saying what is wrong.  Other bodies are read whole (64 MiB
+    at most).  ``r9s.testing._media`` details the images and audio answers.
 
     Which models exist: with ``models=``, exactly those; without, every id except those
     beginning with ``does-not-exist``.  Any other model gets OpenAI's 404 ``model_not_found``,
@@ -165,7 +222,8 @@ class FakeServer:
 
     Faults come from the queue (``add_fault``) or, with priority, from the request's
     ``X-R9S-Fault`` header (a request that carries the header leaves the queue alone); they
-    apply to every endpoint alike, before the request is even routed.
+    apply to every endpoint alike, before the request is even routed (``Fault`` says what a
+    count means on each kind of answer).
     """
 
     def __init__(
@@ -428,7 +486,7 @@ class FakeServer:
                 if self._closing.is_set():
                     break
                 try:
-                    request = reader.read()
+                    request = reader.read(_choose_sink)
                 except HttpError as exc:
                     self._send_http_error(conn, exc)
                     break
@@ -458,14 +516,33 @@ class FakeServer:
         ident = self._next_ident()
         target, _, query = request.target.partition("?")
         path = urlsplit(target).path if target.startswith(("http://", "https://")) else target
+        route = resolve(path)
         parsed: Any = None
-        if request.body:
+        form_error: str | None = None
+        received: Any = None
+        sink = request.sink
+        if isinstance(sink, FormParser):
+            try:
+                form = sink.result()
+            except FormError as exc:
+                form_error = f"Malformed multipart/form-data body: {exc}"
+            else:
+                received = form.received()
+        elif request.body and sink is None:
             try:
                 parsed = json.loads(request.body)
             except ValueError:
                 parsed = None
         recorded = RecordedRequest(
-            request.method, path, dict(request.headers), request.body, parsed, query, request.target
+            request.method,
+            path,
+            dict(request.headers),
+            request.body,
+            parsed,
+            query,
+            request.target,
+            request.size,
+            received,
         )
         with self._lock:
             self._requests.append(recorded)
@@ -473,13 +550,16 @@ class FakeServer:
         extra = [("x-request-id", f"req_{ident}"), ("server", "r9s-testing"), *_rate_limits(ident)]
         head_only = request.method == "HEAD"
         keep = request.keep_alive and not self._closing.is_set()
+        anthropic = route is not None and route.anthropic
         header = request.headers.get("x-r9s-fault")
         if header is not None:
             try:
                 fault = Fault.parse(header)
             except ValueError as exc:
                 error = ApiError(400, f"bad X-R9S-Fault header: {exc}", param="x-r9s-fault")
-                return self._send_api_error(conn, error, extra, _NO_FAULT, keep, False, head_only)
+                return self._send_api_error(
+                    conn, error, extra, _NO_FAULT, keep, False, head_only, anthropic
+                )
         else:
             fault = self._pop_fault()
         if fault.reset:
@@ -499,29 +579,42 @@ class FakeServer:
             self._closing.wait(fault.stall_seconds)
             return False
         if fault.status is not None:
-            body, content_type = _fault_body(fault)
+            body, content_type = _fault_body(fault, anthropic)
             return self._send_body(
                 conn, fault.status, extra, body, content_type, fault, keep, gzip, head_only
             )
         try:
-            result = self._route(request, path, query, parsed, ident)
+            result = self._route(request, route, path, query, parsed, ident, form_error)
         except _NotAllowed as refused:
             extra.append(("allow", ", ".join(refused.methods)))
-            return self._send_api_error(conn, refused.error, extra, fault, keep, gzip, head_only)
+            return self._send_api_error(
+                conn, refused.error, extra, fault, keep, gzip, head_only, anthropic
+            )
         except ApiError as error:
-            return self._send_api_error(conn, error, extra, fault, keep, gzip, head_only)
+            return self._send_api_error(conn, error, extra, fault, keep, gzip, head_only, anthropic)
         if isinstance(result, SseStream):
             return self._send_stream(conn, request, result, extra, fault, keep, gzip)
+        if isinstance(result, BinaryBody):
+            return self._send_binary(conn, request, result, extra, fault, keep, gzip)
+        content_type = "application/json"
+        if isinstance(result, TextBody):
+            data, content_type = result.data, result.content_type
+        else:
+            data = result
         if fault.invalid_json:
-            result = b'{"id": oops'
-        return self._send_body(
-            conn, 200, extra, result, "application/json", fault, keep, gzip, head_only
-        )
+            data = b'{"id": oops'
+        return self._send_body(conn, 200, extra, data, content_type, fault, keep, gzip, head_only)
 
     def _route(
-        self, request: Request, path: str, query: str, parsed: Any, ident: int
-    ) -> bytes | SseStream:
-        route = resolve(path)
+        self,
+        request: Request,
+        route: Route | None,
+        path: str,
+        query: str,
+        parsed: Any,
+        ident: int,
+        form_error: str | None,
+    ) -> Answer:
         if route is None:
             message = f"Unknown request URL: {request.method} {path}. Please check the URL."
             raise ApiError(404, message, code="unknown_url")
@@ -530,19 +623,23 @@ class FakeServer:
             message = f"Method {request.method} is not allowed for {path}; use {allowed}."
             error = ApiError(405, message, code="method_not_allowed")
             raise _NotAllowed(error, route.methods)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            message = (
-                "You didn't provide an API key. You need to provide your API key in an "
-                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-            )
-            raise ApiError(401, message)
-        if self._api_key is not None and token != self._api_key:
-            raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
+        self._authenticate(request, route)
         if route.wants_json_object and not isinstance(parsed, dict):
             message = "We could not parse the JSON body of your request: it must be a JSON object."
             raise ApiError(400, message)
+        form = None
+        if route.wants_form:
+            if form_error is not None:
+                raise ApiError(400, form_error)
+            sink = request.sink
+            if not isinstance(sink, FormParser):
+                given = request.headers.get("content-type", "none")
+                message = (
+                    f"Invalid Content-Type header ({given}), expected multipart/form-data "
+                    "with a boundary parameter."
+                )
+                raise ApiError(400, message)
+            form = sink.result()
         return answer_route(
             route,
             request.method,
@@ -551,7 +648,31 @@ class FakeServer:
             catalog=self._catalog,
             path=path,
             query=query,
+            form=form,
+            headers=request.headers,
         )
+
+    def _authenticate(self, request: Request, route: Route) -> None:
+        """Check the bearer token (or, for the Messages API, also ``x-api-key``)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            token = ""
+        if route.anthropic and not token:
+            token = request.headers.get("x-api-key", "").strip()
+            if not token:
+                message = "x-api-key header is required (or Authorization: Bearer)"
+                raise ApiError(401, message, type="authentication_error")
+        if not token:
+            message = (
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            )
+            raise ApiError(401, message)
+        if self._api_key is not None and token != self._api_key:
+            if route.anthropic:
+                raise ApiError(401, "invalid x-api-key", type="authentication_error")
+            raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
 
     # ------------------------------------------------------------------ writing
 
@@ -576,12 +697,18 @@ class FakeServer:
         keep: bool,
         gzip: bool,
         head_only: bool,
+        anthropic: bool = False,
     ) -> bool:
+        if anthropic:
+            kind = None if error.type == "invalid_request_error" else error.type
+            body = anthropic_error_body(error.status, error.message, kind)
+        else:
+            body = error.body()
         return self._send_body(
             conn,
             error.status,
             extra,
-            error.body(),
+            body,
             "application/json",
             fault,
             keep,
@@ -688,6 +815,70 @@ class FakeServer:
         out.finish()
         return keep
 
+    def _send_binary(
+        self,
+        conn: _Conn,
+        request: Request,
+        binary: BinaryBody,
+        extra: list[tuple[str, str]],
+        fault: Fault,
+        keep: bool,
+        gzip: bool,
+    ) -> bool:
+        """Send a binary body as it is made, breaking it where the fault says.
+
+        ``cut_after`` / ``stall_after`` N: after N blocks of 64 KiB, but at most half the
+        body (so a small body is truly cut too); ``short_body`` declares 20 bytes more.  With
+        gzip the body goes out chunked (close-delimited to an HTTP/1.0 client).
+        """
+        if fault.delay_ms and self._closing.wait(fault.delay_ms / 1000):
+            return False
+        trigger = _first_trigger(fault)
+        limit = binary.size
+        if trigger is not None:
+            limit = min(trigger[0] * BINARY_UNIT, binary.size // 2)
+        broken = trigger is not None or fault.short_body
+        headers = [("content-type", binary.content_type), *extra]
+        out: StreamOut | None = None
+        if gzip:
+            chunked = request.version == "HTTP/1.1"
+            keep = keep and chunked and not broken
+            headers.append(("content-encoding", "gzip"))
+            if chunked:
+                headers.append(("transfer-encoding", "chunked"))
+            if not keep:
+                headers.append(("connection", "close"))
+            out = StreamOut(conn.sock, head_bytes(200, headers), chunked=chunked, gzip=True)
+        else:
+            keep = keep and not broken
+            declared = binary.size + (20 if fault.short_body else 0)
+            headers.append(("content-length", str(declared)))
+            if not keep:
+                headers.append(("connection", "close"))
+            conn.sock.sendall(head_bytes(200, headers))
+        left = limit
+        # Bounded by the body's size (at most 1 GiB) in pieces of at most 256 KiB.
+        for piece in binary.chunks():
+            if len(piece) > left:
+                piece = piece[:left]
+            if piece:
+                if out is None:
+                    conn.sock.sendall(piece)
+                else:
+                    out.write(piece, batch=False)
+            left -= len(piece)
+            if left <= 0:
+                break
+        if trigger is not None:
+            if out is not None:
+                out.flush()
+            if trigger[1] == "stall":
+                self._closing.wait(fault.stall_seconds)
+            return False
+        if out is not None:
+            out.finish()
+        return keep
+
     def _break_stream(
         self, out: StreamOut, stream: SseStream, action: str, fault: Fault, keep: bool
     ) -> bool:
@@ -737,18 +928,37 @@ _FAULT_ERRORS: Final[dict[int, tuple[str, str | None, str]]] = {
 }
 
 
+# Messages of Anthropic-shaped status faults (the type comes from the status).
+_ANTHROPIC_FAULTS: Final = {
+    400: "Bad request.",
+    401: "invalid x-api-key",
+    403: "You are not allowed to make this request.",
+    404: "The requested resource does not exist.",
+    413: "Request exceeds the maximum allowed number of bytes.",
+    429: "Number of request tokens has exceeded your per-minute rate limit",
+    500: "Internal server error",
+    529: "Overloaded",
+}
+
+
 def _phrase(status: int) -> str:
     if status == 503:
         return "Service Temporarily Unavailable"  # nginx's wording
+    if status == 529:
+        return "Overloaded"
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
 
 
-def _fault_body(fault: Fault) -> tuple[bytes, str | None]:
-    """The body of a ``status`` fault answer and its content type."""
+def _fault_body(fault: Fault, anthropic: bool = False) -> tuple[bytes, str | None]:
+    """The body of a ``status`` fault answer and its content type (a JSON body in Anthropic's
+    shape on the Messages API)."""
     status = fault.status or 500
+    if anthropic and fault.body == "json":
+        message = _ANTHROPIC_FAULTS.get(status, f"{status} {_phrase(status)}")
+        return anthropic_error_body(status, message), "application/json"
     if fault.body == "empty":
         return b"", None
     title = f"{status} {_phrase(status)}"
