@@ -1,19 +1,22 @@
-"""The ``r9s`` command: ``chat``, ``complete``, ``respond``, ``models``, ``embed``, ``demo``,
-``serve`` (stdlib only).
+"""The ``r9s`` command: ``chat``, ``complete``, ``respond``, ``message``, ``models``, ``embed``,
+``speak``, ``transcribe``, ``image``, ``demo``, ``serve`` (stdlib only).
 
-``r9s chat`` / ``complete`` / ``respond`` / ``models`` / ``embed`` call the API with the sync
-client; their logic is in ``r9s.cli`` (loaded when ``main`` runs, so ``import r9s`` stays light).
+The API commands call the API with the sync client; their logic is in ``r9s.cli`` (loaded when
+``main`` runs, so ``import r9s`` stays light).
 
 ``r9s demo`` starts the built-in OpenAI-compatible server on 127.0.0.1 and runs chat,
-completions and responses (streamed and not), lists the models and makes one embedding through
-the sync client, so a fresh install can be checked with no key and no network.  ``r9s serve``
-runs that server until interrupted.
+completions and responses (streamed and not), lists the models, makes one embedding, saves a
+speech file in a temporary directory and transcribes it back, and streams a message (the
+Anthropic Messages API) through the sync client, so a fresh install can be checked with no key
+and no network.  ``r9s serve`` runs that server until interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -69,6 +72,28 @@ def _demo(args: argparse.Namespace) -> int:
         out.write(
             f"embeddings.create: {len(vector)} dimensions [{values}, ...] ({tokens} tokens)\n"
         )
+
+        spoken = "The quick brown fox jumps over the lazy dog."
+        with tempfile.TemporaryDirectory(prefix="r9s-demo-") as folder:
+            path = Path(folder) / "speech.mp3"
+            with client.audio.speech(model="tts-1", input=spoken, voice="alloy") as speech:
+                size = speech.stream_to_file(path)
+            kind = speech.headers.get("content-type")
+            out.write(f"audio.speech: saved {size} bytes of {kind} as {path.name}\n")
+            heard = client.audio.transcribe(file=path, model="whisper-1")
+        text = heard if isinstance(heard, str) else heard.text
+        verdict = "round trip: same text" if text == spoken else "round trip: DIFFERENT text"
+        out.write(f"audio.transcribe: {text!r} ({verdict})\n")
+
+        out.write("messages.create, streamed: ")
+        claude = [{"role": "user", "content": "Hello, Claude!"}]
+        with client.messages.create(
+            model="claude-haiku-4.5", messages=claude, max_tokens=256, stream=True
+        ) as events:
+            for delta in events.text_deltas():
+                out.write(delta)
+                out.flush()
+        out.write("\n")
         served = len(server.requests)
         out.write(f"\n{server.connections_opened} connection(s) served {served} requests.\n")
     return 0
@@ -93,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     cli.add_commands(sub)
     demo = sub.add_parser(
-        "demo", help="run chat, completions, responses, models and embeddings on a local server"
+        "demo",
+        help="run chat, completions, responses, models, embeddings, speech and transcription, "
+        "and messages on a local server",
     )
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the built-in OpenAI-compatible test server")

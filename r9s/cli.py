@@ -1,5 +1,5 @@
-"""``r9s chat``, ``complete``, ``respond``, ``models``, ``embed``: the API from a shell, on the
-sync client.
+"""``r9s chat``, ``complete``, ``respond``, ``message``, ``models``, ``embed``, ``speak``,
+``transcribe``, ``image``: the API from a shell, on the sync client.
 
 Why a module of its own: ``r9s/__main__.py`` only wires subcommands; the commands' logic lives
 here, imports nothing but the standard library at import time, and loads the client when a
@@ -8,13 +8,16 @@ command runs (``import r9s`` never imports this module).
 The rules every command keeps:
 
 - stdout carries only the answer: its text (flushed per delta, a newline after it), the model
-  ids, the embeddings' summaries, or with ``--json`` one compact JSON object per line; prompts,
-  hints and errors go to stderr;
+  ids, the embeddings' summaries, a transcript, the audio itself with ``speak -o -``, or with
+  ``--json`` one compact JSON object per line; prompts, hints, what was written where, progress
+  (only when stderr is a terminal) and errors go to stderr;
 - an error is one line on stderr, ``r9s: error: <what>``, never a traceback, never the key;
 - exit status: 0 done; 1 the call failed (an API error, no connection, a failed response);
   2 a usage or configuration error (argparse's own, no key, no model, no prompt, no text);
   130 interrupted (Ctrl-C);
-- a reader that goes away (``r9s chat hi | head -c 5``) ends the command quietly with 0.
+- a reader that goes away (``r9s chat hi | head -c 5``) ends the command quietly with 0;
+- a file written (``speak -o``, ``image -o``) is complete or not there: a failed or
+  interrupted download removes what it wrote.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDING_MODEL",
+    "IMAGE_FORMAT",
+    "MESSAGE_MAX_TOKENS",
+    "SPEECH_MODEL",
+    "TRANSCRIPTION_MODEL",
+    "VOICE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -39,7 +47,10 @@ __all__ = [
     "add_commands",
     "run",
     "run_embed",
+    "run_image",
     "run_models",
+    "run_speak",
+    "run_transcribe",
     "silence_stdout",
 ]
 
@@ -56,6 +67,19 @@ PROMPT: Final = "> "
 EMBEDDING_MODEL: Final = "text-embedding-3-small"
 #: How many values of each vector ``r9s embed`` shows.
 _SHOWN_VALUES: Final = 4
+#: ``r9s message``'s ``max_tokens`` when ``--max-tokens`` is not given.
+MESSAGE_MAX_TOKENS: Final = 1024
+#: ``r9s speak``'s model and voice when not given.
+SPEECH_MODEL: Final = "tts-1"
+VOICE: Final = "alloy"
+#: ``r9s transcribe``'s model when not given.
+TRANSCRIPTION_MODEL: Final = "whisper-1"
+#: What ``r9s image`` asks for: the image bytes, not a URL.
+IMAGE_FORMAT: Final = "b64_json"
+_AUDIO_FORMATS: Final = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+_TRANSCRIPT_FORMATS: Final = ("json", "text", "srt", "vtt", "verbose_json")
+#: Least time between two progress updates on a terminal.
+_PROGRESS_EVERY: Final = 0.1
 
 _ENV_HELP = """\
 environment:
@@ -83,6 +107,30 @@ Embed texts with the embeddings API, all in one request.  Each text is an argume
 each non-empty line of stdin is one text (when stdin is piped or redirected).  Prints, per text,
 its index, the vector's dimension and its first {_SHOWN_VALUES} values."""
 
+_MESSAGE_HELP = """\
+Send one message with the Messages API (Claude models through the gateway) and stream the
+answer's text to stdout.  The prompt is the argument, else stdin when it is piped or
+redirected."""
+
+
+_SPEAK_HELP = """\
+Speak a text with the speech API and write the audio to -o FILE as it arrives (-o - writes it
+to stdout).  The text is the argument, else stdin when it is piped or redirected.  Prints the
+size and where it went on stderr, and the bytes so far while downloading when stderr is a
+terminal.  A failed download leaves no file."""
+
+
+_TRANSCRIBE_HELP = """\
+Transcribe an audio file with the transcriptions API and print the text (formats json and
+verbose_json: the text; text, srt and vtt: the server's text as it is)."""
+
+
+_IMAGE_HELP = """\
+Generate images with the images API and write them as PNG files to -o FILE (with -n 2 or more:
+FILE-1.png, FILE-2.png ...).  The prompt is the argument, else stdin when it is piped or
+redirected.  Prints each file's size and path on stderr."""
+
+
 _EMBED_ENV_HELP = """\
 environment:
   R9S_API_KEY   the API key (required)
@@ -97,7 +145,8 @@ class _UsageError(Exception):
 
 
 class _CallFailed(Exception):
-    """The call failed in a way that is no ``R9SError`` (a ``response.failed`` event)."""
+    """The call failed in a way that is no ``R9SError`` (a ``response.failed`` event, a file
+    that cannot be written)."""
 
 
 class _OutputClosed(Exception):
@@ -169,10 +218,21 @@ def _completion_text(res: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+def _message_text(res: Any) -> str:
+    """The text blocks of a Messages API answer, joined."""
+    texts = [
+        block.text
+        for block in res.content or ()
+        if getattr(block, "type", None) == "text" and isinstance(block.text, str)
+    ]
+    return "".join(texts)
+
+
 _OPERATIONS: Final = {
     "chat": _Operation("chat", _event_text, _chat_text),
     "complete": _Operation("complete", _event_text, _completion_text),
     "respond": _Operation("respond", _event_text, lambda res: str(res.output_text)),
+    "message": _Operation("message", _event_text, _message_text),
 }
 
 
@@ -180,8 +240,8 @@ _OPERATIONS: Final = {
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``chat``, ``complete``, ``respond``, ``models`` and ``embed`` to the ``r9s`` parser's
-    subcommands."""
+    """Add ``chat``, ``complete``, ``respond``, ``message``, ``models``, ``embed``, ``speak``,
+    ``transcribe`` and ``image`` to the ``r9s`` parser's subcommands."""
     connection = argparse.ArgumentParser(add_help=False)
     connection.add_argument(
         "--base-url",
@@ -255,6 +315,37 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     respond.add_argument("--system", default=None, help="sent as instructions")
     respond.set_defaults(func=run, operation="respond")
 
+    message = sub.add_parser(
+        "message",
+        parents=[connection],
+        help="the Anthropic Messages API (streams text_delta text)",
+        description=_MESSAGE_HELP,
+        epilog=_ENV_HELP,
+        formatter_class=formatter,
+    )
+    message.add_argument("prompt", nargs="?", help="the message (default: stdin)")
+    message.add_argument("-m", "--model", default=None, help="the model (default: $R9S_MODEL)")
+    message.add_argument("--system", default=None, help="the system prompt")
+    message.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        default=MESSAGE_MAX_TOKENS,
+        help=f"most tokens to generate (default: {MESSAGE_MAX_TOKENS})",
+    )
+    message.add_argument("--temperature", type=float, default=None, help="sampling temperature")
+    message.add_argument(
+        "--no-stream",
+        dest="stream",
+        action="store_false",
+        help="wait for the whole answer instead of streaming it",
+    )
+    message.add_argument(
+        "--json",
+        action="store_true",
+        help="print the raw objects as JSON lines (each streamed event, or the message)",
+    )
+    message.set_defaults(func=run, operation="message")
+
     models = sub.add_parser(
         "models",
         parents=[connection],
@@ -286,6 +377,85 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     embed.add_argument("--json", action="store_true", help="print the result as one JSON line")
     embed.set_defaults(func=run_embed)
+
+    speak = sub.add_parser(
+        "speak",
+        parents=[connection],
+        help="text to speech: write the audio to a file (or stdout)",
+        description=_SPEAK_HELP,
+        epilog=_EMBED_ENV_HELP,
+        formatter_class=formatter,
+    )
+    speak.add_argument("text", nargs="?", help="the text to speak (default: stdin)")
+    speak.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="where to write the audio (- for stdout)",
+    )
+    speak.add_argument(
+        "-m", "--model", default=SPEECH_MODEL, help=f"the model (default: {SPEECH_MODEL})"
+    )
+    speak.add_argument("--voice", default=VOICE, help=f"the voice (default: {VOICE})")
+    speak.add_argument(
+        "--format",
+        choices=_AUDIO_FORMATS,
+        default=None,
+        help="the audio format (default: from the output file's extension, else mp3)",
+    )
+    speak.add_argument("--speed", type=float, default=None, help="0.25 to 4.0 (default: 1)")
+    speak.set_defaults(func=run_speak)
+
+    transcribe = sub.add_parser(
+        "transcribe",
+        parents=[connection],
+        help="speech to text: print the transcript of an audio file",
+        description=_TRANSCRIBE_HELP,
+        epilog=_EMBED_ENV_HELP,
+        formatter_class=formatter,
+    )
+    transcribe.add_argument("file", metavar="FILE", help="the audio file")
+    transcribe.add_argument(
+        "-m",
+        "--model",
+        default=TRANSCRIPTION_MODEL,
+        help=f"the model (default: {TRANSCRIPTION_MODEL})",
+    )
+    transcribe.add_argument(
+        "--format",
+        choices=_TRANSCRIPT_FORMATS,
+        default=None,
+        help="the answer's format (default: the API's, json)",
+    )
+    transcribe.add_argument("--language", default=None, help="the audio's language (ISO-639-1)")
+    transcribe.add_argument("--prompt", default=None, help="text to guide the transcription")
+    transcribe.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    transcribe.set_defaults(func=run_transcribe)
+
+    image = sub.add_parser(
+        "image",
+        parents=[connection],
+        help="generate images from a prompt into PNG files",
+        description=_IMAGE_HELP,
+        epilog=_EMBED_ENV_HELP,
+        formatter_class=formatter,
+    )
+    image.add_argument("prompt", nargs="?", help="what to draw (default: stdin)")
+    image.add_argument("-o", "--output", default=None, metavar="FILE", help="the image file")
+    image.add_argument("-m", "--model", default=None, help="the model (default: the API's)")
+    image.add_argument(
+        "--size", default=None, help="WIDTHxHEIGHT, e.g. 1024x1024 (default: the client's)"
+    )
+    image.add_argument(
+        "-n", type=_positive_int, default=None, metavar="N", help="how many images (default: 1)"
+    )
+    image.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON line (the files are written only with -o)",
+    )
+    image.set_defaults(func=run_image)
 
 
 def _positive_int(text: str) -> int:
@@ -324,6 +494,21 @@ def run_models(args: argparse.Namespace) -> int:
 def run_embed(args: argparse.Namespace) -> int:
     """Run ``r9s embed``; the exit status (see the module docstring)."""
     return _guarded(_embed, args)
+
+
+def run_speak(args: argparse.Namespace) -> int:
+    """Run ``r9s speak``; the exit status (see the module docstring)."""
+    return _guarded(_speak, args)
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    """Run ``r9s transcribe``; the exit status (see the module docstring)."""
+    return _guarded(_transcribe, args)
+
+
+def run_image(args: argparse.Namespace) -> int:
+    """Run ``r9s image``; the exit status (see the module docstring)."""
+    return _guarded(_image, args)
 
 
 def _guarded(command: Callable[[argparse.Namespace, _Out], int], args: argparse.Namespace) -> int:
@@ -439,6 +624,14 @@ def _params(op: _Operation, args: argparse.Namespace, model: str, prompt: str) -
         params["messages"] = messages
     elif op.name == "complete":
         params["prompt"] = prompt
+    elif op.name == "message":
+        params["messages"] = [{"role": "user", "content": prompt}]
+        params["max_tokens"] = args.max_tokens
+        if args.system is not None:
+            params["system"] = args.system
+        if args.temperature is not None:
+            params["temperature"] = args.temperature
+        return params
     else:
         params["input"] = prompt
         if args.system is not None:
@@ -459,6 +652,8 @@ def _call(
         create = client.chat.create
     elif op.name == "complete":
         create = client.completions.create
+    elif op.name == "message":
+        create = client.messages.create
     else:
         create = client.responses.create
     if not args.stream:
@@ -600,6 +795,229 @@ def _embed(args: argparse.Namespace, out: _Out) -> int:
         shown = ", ".join(f"{value:.4f}" for value in values[:_SHOWN_VALUES])
         more = ", ..." if len(values) > _SHOWN_VALUES else ""
         out.write(f"{item.index:>{width}}  {len(values)} dims  [{shown}{more}]\n")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _text_argument(given: str | None, what: str, command: str) -> str:
+    """The text to send: the argument, else stdin (not a terminal)."""
+    if given is not None:
+        if not given.strip():
+            raise _UsageError(f"{what}: the argument is empty")
+        return given
+    if _stdin_is_terminal():
+        raise _UsageError(f"{what}: r9s {command} 'your text', or pipe it on stdin")
+    return _read_stdin(what)
+
+
+class _Progress:
+    """Bytes so far on stderr, overwritten in place; only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        stderr = sys.stderr
+        try:
+            self.active = stderr is not None and stderr.isatty()
+        except (OSError, ValueError):
+            self.active = False
+        self._next = 0.0
+        self._width = 0
+
+    def show(self, done: int) -> None:
+        if not self.active:
+            return
+        import time
+
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + _PROGRESS_EVERY
+        line = f"\r{_size(done)} ..."
+        self._width = max(self._width, len(line))
+        self._write(line)
+
+    def clear(self) -> None:
+        if self.active and self._width:
+            self._write("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    @staticmethod
+    def _write(text: str) -> None:
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _size(count: int) -> str:
+    """A byte count for people: ``5008 bytes``, ``1.5 MB``."""
+    if count < 10_000:
+        return f"{count} bytes"
+    if count < 10_000_000:
+        return f"{count / 1000:.1f} kB"
+    return f"{count / 1_000_000:.1f} MB"
+
+
+def _remove_partial(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _speak(args: argparse.Namespace, out: _Out) -> int:
+    text = _text_argument(args.text, "no text", "speak")
+    key = _api_key()
+    base_url = _base_url(args)
+    target: str = args.output
+    if not target:
+        raise _UsageError("no output: pass -o FILE (or -o - for stdout)")
+    fmt = args.format
+    if fmt is None:
+        extension = os.path.splitext(target)[1].lower().lstrip(".")
+        fmt = extension if extension in _AUDIO_FORMATS else "mp3"
+    params: dict[str, Any] = {"model": args.model, "input": text, "voice": args.voice}
+    if fmt != "mp3" or args.format is not None:
+        params["response_format"] = fmt
+    if args.speed is not None:
+        params["speed"] = args.speed
+    progress = _Progress()
+    with _client(key, base_url, args) as client, client.audio.speech(**params) as speech:
+        if target == "-":
+            written = _audio_to_stdout(speech, progress)
+            where = "stdout"
+        else:
+            written = _audio_to_file(speech, target, progress)
+            where = target
+    _note(f"r9s: wrote {written} bytes ({fmt}) to {where}")
+    return EXIT_OK
+
+
+def _audio_to_file(speech: Any, path: str, progress: _Progress) -> int:
+    """Write the body to ``path`` (``stream_to_file``; a loop showing progress on a terminal);
+    a failed or interrupted download removes the file."""
+    try:
+        if not progress.active:
+            written: int = speech.stream_to_file(path)
+            return written
+        written = 0
+        with open(path, "wb") as file:
+            for piece in speech.iter_bytes():
+                file.write(piece)
+                written += len(piece)
+                progress.show(written)
+        return written
+    except OSError as exc:
+        _remove_partial(path)
+        raise _CallFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove_partial(path)
+        raise
+    finally:
+        progress.clear()
+
+
+def _audio_to_stdout(speech: Any, progress: _Progress) -> int:
+    stdout = sys.stdout
+    if stdout is None:
+        raise _OutputClosed
+    sink = stdout.buffer
+    written = 0
+    try:
+        for piece in speech.iter_bytes():
+            sink.write(piece)
+            written += len(piece)
+            progress.show(written)
+        sink.flush()
+    except BrokenPipeError:
+        raise _OutputClosed from None
+    finally:
+        progress.clear()
+    return written
+
+
+def _transcribe(args: argparse.Namespace, out: _Out) -> int:
+    path: str = args.file
+    if not os.path.isfile(path):
+        problem = "is a directory" if os.path.isdir(path) else "no such file"
+        raise _UsageError(f"cannot read {path!r}: {problem}")
+    key = _api_key()
+    base_url = _base_url(args)
+    from pathlib import Path
+
+    params: dict[str, Any] = {"file": Path(path), "model": args.model}
+    for name in ("language", "prompt"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    if args.format is not None:
+        params["response_format"] = args.format
+    with _client(key, base_url, args) as client:
+        result = client.audio.transcribe(**params)
+    if isinstance(result, str):
+        if args.json:
+            out.write(json.dumps({"text": result}, ensure_ascii=False) + "\n")
+        else:
+            out.write(result if result.endswith("\n") else result + "\n")
+        return EXIT_OK
+    if args.json:
+        out.write(_json_line(result))
+    else:
+        out.write(str(result.text or "") + "\n")
+    return EXIT_OK
+
+
+def _image_paths(output: str, count: int) -> list[str]:
+    """``out.png`` for one image; ``out-1.png``, ``out-2.png`` ... for several."""
+    if count == 1:
+        return [output]
+    stem, extension = os.path.splitext(output)
+    return [f"{stem}-{i}{extension or '.png'}" for i in range(1, count + 1)]
+
+
+def _image(args: argparse.Namespace, out: _Out) -> int:
+    prompt = _text_argument(args.prompt, "no prompt", "image")
+    if args.output is None and not args.json:
+        raise _UsageError("no output: pass -o FILE (or --json to print the result)")
+    key = _api_key()
+    base_url = _base_url(args)
+    params: dict[str, Any] = {"prompt": prompt, "response_format": IMAGE_FORMAT}
+    if args.model is not None:
+        params["model"] = args.model
+    if args.size is not None:
+        params["size"] = args.size
+    if args.n is not None:
+        params["n"] = args.n
+    import base64
+    import binascii
+
+    with _client(key, base_url, args) as client:
+        result = client.images.create(**params)
+    if args.json:
+        out.write(_json_line(result))
+    if args.output is None:
+        return EXIT_OK
+    items = list(result.data or [])
+    if not items:
+        raise _CallFailed("the API answered with no image")
+    images: list[bytes] = []
+    for item in items:
+        if not isinstance(item.b64_json, str):
+            where = f" (only a URL: {item.url})" if isinstance(item.url, str) else ""
+            raise _CallFailed(f"the API answered without the image's bytes{where}")
+        try:
+            images.append(base64.b64decode(item.b64_json, validate=True))
+        except (binascii.Error, ValueError):
+            raise _CallFailed("the API answered with an image that is not valid base64") from None
+    for path, data in zip(_image_paths(args.output, len(images)), images, strict=True):
+        try:
+            with open(path, "wb") as file:
+                file.write(data)
+        except OSError as exc:
+            _remove_partial(path)
+            raise _CallFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+        _note(f"r9s: wrote {len(data)} bytes to {path}")
     return EXIT_OK
 
 

@@ -7,12 +7,16 @@ bounded by ``TIMEOUT``, a safety limit that no assertion depends on.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -589,7 +593,13 @@ def test_demo_still_runs() -> None:
     vector = embedding_vector("The food was delicious.", 8)
     values = ", ".join(f"{v:.4f}" for v in vector[:4])
     assert f"embeddings.create: 8 dimensions [{values}, ...]" in proc.stdout
-    assert "1 connection(s) served 7 requests." in proc.stdout
+    assert "audio.speech: saved 6208 bytes of audio/mpeg as speech.mp3" in proc.stdout
+    assert (
+        "audio.transcribe: 'The quick brown fox jumps over the lazy dog.' (round trip: same text)"
+        in proc.stdout
+    )
+    assert "messages.create, streamed: Hello! You said: Hello, Claude!\n" in proc.stdout
+    assert "1 connection(s) served 10 requests." in proc.stdout
 
 
 # ----------------------------------------------------------------------------- models
@@ -807,3 +817,435 @@ def test_embed_api_errors_are_one_line() -> None:
         assert proc.returncode == 1
         assert assert_one_error_line(proc.stderr).startswith("r9s: error: 400 ")
     assert proc.stdout == ""
+
+
+# ----------------------------------------------------------------------------- message
+
+MESSAGES = "/v1/messages"
+
+
+def test_message_streams_the_text(server: FakeServer) -> None:
+    proc = run_cli("message", "Hi Claude", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("Hello! You said: Hi Claude\n", "")
+    (req,) = requests_to(server, MESSAGES)
+    assert req.json == {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Hi Claude"}],
+        "max_tokens": 1024,
+        "stream": True,
+    }
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_message_options(server: FakeServer) -> None:
+    env = cli_env(server)
+    args = ["--no-stream", "--system", "Be brief.", "--max-tokens", "2", "--temperature", "0.5"]
+    proc = run_cli("message", *args, "-m", "claude-x", "one two", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You\n"
+    (req,) = requests_to(server, MESSAGES)
+    assert req.json == {
+        "model": "claude-x",
+        "messages": [{"role": "user", "content": "one two"}],
+        "max_tokens": 2,
+        "system": "Be brief.",
+        "temperature": 0.5,
+    }
+
+
+def test_message_prompt_from_stdin(server: FakeServer) -> None:
+    proc = run_cli("message", env=cli_env(server), stdin="piped words\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello! You said: piped words\n"
+
+
+def test_message_json_lines(server: FakeServer) -> None:
+    proc = run_cli("message", "--json", "hi", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events[0]["type"] == "message_start"
+    assert events[-1] == {"type": "message_stop"}
+    assert "ping" not in {e["type"] for e in events}
+    text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
+    assert text == "Hello! You said: hi"
+    proc = run_cli("message", "--json", "--no-stream", "hi", env=cli_env(server))
+    (line,) = proc.stdout.splitlines()
+    doc = json.loads(line)
+    assert doc["type"] == "message" and doc["content"][0]["text"] == "Hello! You said: hi"
+    assert line == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_message_errors(server: FakeServer) -> None:
+    server.add_fault(Fault(stream_error_after=2))
+    proc = run_cli("message", "one two three", env=cli_env(server))
+    assert proc.returncode == 1
+    assert proc.stdout == "Hello! You\n"
+    assert "529 Overloaded" in assert_one_error_line(proc.stderr)
+    proc = run_cli("message", "hi", env=cli_env(server, R9S_MODEL=None))
+    assert proc.returncode == 2
+    assert "R9S_MODEL" in assert_one_error_line(proc.stderr)
+    proc = run_cli("message", "--max-tokens", "0", "hi", env=cli_env(server))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_message_unknown_model(stream: bool) -> None:
+    with FakeServer(models=["claude-x"]) as server:
+        args = ["message", "hi"] + ([] if stream else ["--no-stream"])
+        proc = run_cli(*args, env=cli_env(server))
+    assert proc.returncode == 1
+    assert (
+        assert_one_error_line(proc.stderr)
+        == "r9s: error: 404 model: gpt-cli-test (request id req_1)"
+    )
+
+
+def test_message_closed_output_pipe_exits_quietly(server: FakeServer) -> None:
+    words = " ".join(f"word{i}" for i in range(100_000))
+    proc = start_cli("message", env=cli_env(server), stdin=subprocess.PIPE)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(words.encode())
+        proc.stdin.close()
+        Reader(proc.stdout.fileno()).until(b"word1")
+        proc.stdout.close()
+    finally:
+        code, err = finish(proc)
+    assert (code, err) == (0, b"")
+
+
+def test_message_ctrl_c_exits_130(server: FakeServer) -> None:
+    server.add_fault(Fault(stall_after=2, stall_seconds=30))
+    proc = start_cli("message", "one two three", env=cli_env(server))
+    try:
+        assert proc.stdout is not None
+        Reader(proc.stdout.fileno()).until(b"Hello! You")
+        proc.send_signal(signal.SIGINT)
+    finally:
+        code, err = finish(proc)
+    assert code == 130
+    assert b"Traceback" not in err
+
+
+def test_message_no_prompt_on_a_terminal(server: FakeServer) -> None:
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "r9s", "message"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=cli_env(server),
+            cwd=ROOT,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert "no prompt" in assert_one_error_line(proc.stderr)
+
+
+# ----------------------------------------------------------------------------- speak
+
+SPEECH = "/v1/audio/speech"
+
+
+def speech_size(text: str) -> int:
+    """The size of the built-in server's default speech body for ``text``."""
+    return 4096 + 48 * len(text.encode())
+
+
+def test_speak_writes_the_file(server: FakeServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp3"
+    proc = run_cli("speak", "Hello there", "-o", str(out), env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    data = out.read_bytes()
+    assert len(data) == speech_size("Hello there")
+    assert data.startswith(b"ID3") and b"R9S_INPUT=11:Hello there" in data
+    assert proc.stderr == f"r9s: wrote {len(data)} bytes (mp3) to {out}\n"
+    (req,) = requests_to(server, SPEECH)
+    assert req.json == {"model": "tts-1", "input": "Hello there", "voice": "alloy"}
+
+
+def test_speak_options_and_format_from_the_extension(server: FakeServer, tmp_path: Path) -> None:
+    env = cli_env(server)
+    wav = tmp_path / "voice.wav"
+    assert run_cli("speak", "hi", "-o", str(wav), env=env).returncode == 0
+    assert wav.read_bytes()[:4] == b"RIFF"
+    args = ["--format", "flac", "--voice", "nova", "-m", "tts-1-hd", "--speed", "1.5"]
+    flac = tmp_path / "voice.audio"
+    proc = run_cli("speak", "hi", *args, "-o", str(flac), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert flac.read_bytes()[:4] == b"fLaC"
+    assert "(flac)" in proc.stderr
+    first, second = requests_to(server, SPEECH)
+    assert first.json == {
+        "model": "tts-1",
+        "input": "hi",
+        "voice": "alloy",
+        "response_format": "wav",
+    }
+    assert second.json == {
+        "model": "tts-1-hd",
+        "input": "hi",
+        "voice": "nova",
+        "response_format": "flac",
+        "speed": 1.5,
+    }
+
+
+def test_speak_to_stdout(server: FakeServer) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "r9s", "speak", "to stdout", "-o", "-"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=cli_env(server),
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout) == speech_size("to stdout")
+    assert proc.stdout.startswith(b"ID3")
+    assert proc.stderr == f"r9s: wrote {len(proc.stdout)} bytes (mp3) to stdout\n".encode()
+
+
+def test_speak_text_from_stdin(server: FakeServer, tmp_path: Path) -> None:
+    out = tmp_path / "s.opus"
+    proc = run_cli("speak", "-o", str(out), env=cli_env(server), stdin="from a pipe\n")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"OggS"
+    assert requests_to(server, SPEECH)[0].json["input"] == "from a pipe"
+
+
+def test_speak_closed_output_pipe_exits_quietly(server: FakeServer) -> None:
+    proc = start_cli("speak", "word " * 800, "-o", "-", env=cli_env(server))
+    try:
+        assert proc.stdout is not None
+        Reader(proc.stdout.fileno()).until(b"ID3")
+        proc.stdout.close()
+    finally:
+        code, err = finish(proc)
+    assert (code, err) == (0, b"")
+
+
+def test_speak_failures_leave_no_file(server: FakeServer, tmp_path: Path) -> None:
+    out = tmp_path / "cut.mp3"
+    server.add_fault(Fault(cut_after=1))
+    proc = run_cli("speak", "cut me", "-o", str(out), env=cli_env(server))
+    assert proc.returncode == 1
+    assert "ended after" in assert_one_error_line(proc.stderr)
+    assert not out.exists()
+    server.add_fault(Fault(status=400))
+    proc = run_cli("speak", "refused", "-o", str(out), env=cli_env(server))
+    assert proc.returncode == 1
+    assert assert_one_error_line(proc.stderr).startswith("r9s: error: 400 ")
+    assert not out.exists()
+    proc = run_cli("speak", "x", "-o", str(tmp_path / "no" / "dir.mp3"), env=cli_env(server))
+    assert proc.returncode == 1
+    assert "cannot write" in assert_one_error_line(proc.stderr)
+
+
+def test_speak_usage_errors(server: FakeServer, tmp_path: Path) -> None:
+    proc = run_cli("speak", "no output", env=cli_env(server))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    proc = run_cli("speak", " ", "-o", str(tmp_path / "x.mp3"), env=cli_env(server))
+    assert proc.returncode == 2
+    assert "no text" in assert_one_error_line(proc.stderr)
+    proc = run_cli("speak", "", "-o", str(tmp_path / "x.mp3"), env=cli_env(server), stdin="")
+    assert proc.returncode == 2
+    proc = run_cli(
+        "speak", "x", "-o", str(tmp_path / "x.mp3"), env=cli_env(server, R9S_API_KEY=None)
+    )
+    assert proc.returncode == 2
+    assert "R9S_API_KEY" in assert_one_error_line(proc.stderr)
+    assert server.requests == []
+
+
+def test_speak_progress_only_on_a_terminal(server: FakeServer, tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    out = tmp_path / "p.mp3"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "r9s", "speak", "progress please", "-o", str(out)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=TIMEOUT,
+            env=cli_env(server),
+            cwd=ROOT,
+        )
+        os.close(slave)
+        slave = -1
+        shown = b""
+        # The child has exited: read what it left on the terminal (bounded).
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    size = speech_size("progress please")
+    # Bytes so far, overwritten in place (how many depends on how the body arrived).
+    assert re.search(rb"\r\d+ bytes \.\.\.", shown), shown
+    assert shown.endswith(f"r9s: wrote {size} bytes (mp3) to {out}\r\n".encode())
+
+
+# ----------------------------------------------------------------------------- transcribe
+
+TRANSCRIPTIONS = "/v1/audio/transcriptions"
+
+
+def test_transcribe_round_trips_a_speech_file(server: FakeServer, tmp_path: Path) -> None:
+    audio = tmp_path / "speech.mp3"
+    env = cli_env(server)
+    assert run_cli("speak", "Round and round we go.", "-o", str(audio), env=env).returncode == 0
+    proc = run_cli("transcribe", str(audio), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("Round and round we go.\n", "")
+    (req,) = requests_to(server, TRANSCRIPTIONS)
+    data = audio.read_bytes()
+    assert req.form["fields"] == {"model": "whisper-1"}
+    assert req.form["files"] == [
+        {
+            "name": "file",
+            "filename": "speech.mp3",
+            "content_type": "audio/mpeg",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    ]
+
+
+def test_transcribe_formats_and_options(server: FakeServer, tmp_path: Path) -> None:
+    audio = tmp_path / "a.wav"
+    env = cli_env(server)
+    assert run_cli("speak", "One. Two!", "-o", str(audio), env=env).returncode == 0
+    proc = run_cli("transcribe", str(audio), "--format", "srt", env=env)
+    assert (
+        proc.stdout
+        == "1\n00:00:00,000 --> 00:00:00,400\nOne.\n\n2\n00:00:00,400 --> 00:00:00,800\nTwo!\n\n"
+    )
+    proc = run_cli("transcribe", str(audio), "--format", "text", env=env)
+    assert proc.stdout == "One. Two!\n"
+    proc = run_cli("transcribe", str(audio), "--format", "text", "--json", env=env)
+    assert json.loads(proc.stdout) == {"text": "One. Two!\n"}
+    args = [
+        "--format",
+        "verbose_json",
+        "--json",
+        "--language",
+        "de",
+        "--prompt",
+        "numbers",
+        "-m",
+        "w2",
+    ]
+    proc = run_cli("transcribe", str(audio), *args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["text"], doc["language"], len(doc["segments"])) == ("One. Two!", "german", 2)
+    last = requests_to(server, TRANSCRIPTIONS)[-1]
+    assert last.form["fields"] == {
+        "model": "w2",
+        "language": "de",
+        "prompt": "numbers",
+        "response_format": "verbose_json",
+    }
+
+
+def test_transcribe_other_files_and_errors(server: FakeServer, tmp_path: Path) -> None:
+    other = tmp_path / "notes.ogg"
+    other.write_bytes(b"\x00" * 777)
+    proc = run_cli("transcribe", str(other), env=cli_env(server))
+    assert proc.stdout == "Transcribed 777 bytes of notes.ogg.\n"
+    proc = run_cli("transcribe", str(tmp_path / "missing.mp3"), env=cli_env(server))
+    assert proc.returncode == 2
+    assert "no such file" in assert_one_error_line(proc.stderr)
+    proc = run_cli("transcribe", str(tmp_path), env=cli_env(server))
+    assert proc.returncode == 2
+    assert "is a directory" in assert_one_error_line(proc.stderr)
+    server.add_fault(Fault(status=400))
+    proc = run_cli("transcribe", str(other), env=cli_env(server))
+    assert proc.returncode == 1
+    assert assert_one_error_line(proc.stderr).startswith("r9s: error: 400 ")
+    with FakeServer(models=["whisper-1"]) as strict:
+        proc = run_cli("transcribe", str(other), "-m", "whisper-9", env=cli_env(strict))
+    assert proc.returncode == 1
+    assert "whisper-9" in assert_one_error_line(proc.stderr)
+
+
+# ----------------------------------------------------------------------------- image
+
+GENERATIONS = "/v1/images/generations"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_image_writes_a_png(server: FakeServer, tmp_path: Path) -> None:
+    out = tmp_path / "cat.png"
+    proc = run_cli("image", "a cat", "-o", str(out), env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    data = out.read_bytes()
+    assert png_size(data) == (64, 64)
+    assert proc.stdout == ""
+    assert proc.stderr == f"r9s: wrote {len(data)} bytes to {out}\n"
+    (req,) = requests_to(server, GENERATIONS)
+    assert req.json == {"prompt": "a cat", "response_format": "b64_json", "size": "1024x1024"}
+
+
+def test_image_several(server: FakeServer, tmp_path: Path) -> None:
+    args = ["-n", "3", "--size", "256x128", "-m", "dall-e-2"]
+    proc = run_cli("image", "dogs", *args, "-o", str(tmp_path / "dog.png"), env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    files = [tmp_path / f"dog-{i}.png" for i in (1, 2, 3)]
+    images = [f.read_bytes() for f in files]
+    assert len(set(images)) == 3
+    assert {png_size(image) for image in images} == {(64, 32)}
+    assert not (tmp_path / "dog.png").exists()
+    assert len(proc.stderr.splitlines()) == 3
+    (req,) = requests_to(server, GENERATIONS)
+    assert (req.json["n"], req.json["size"], req.json["model"]) == (3, "256x128", "dall-e-2")
+
+
+def test_image_json(server: FakeServer, tmp_path: Path) -> None:
+    proc = run_cli("image", "--json", "a boat", env=cli_env(server))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    doc = json.loads(line)
+    assert png_size(base64.b64decode(doc["data"][0]["b64_json"])) == (64, 64)
+    assert list(tmp_path.iterdir()) == []
+    out = tmp_path / "boat.png"
+    proc = run_cli("image", "--json", "a boat", "-o", str(out), env=cli_env(server))
+    assert proc.returncode == 0 and out.exists()
+    assert json.loads(proc.stdout) == doc
+
+
+def test_image_errors(server: FakeServer, tmp_path: Path) -> None:
+    proc = run_cli("image", "no output", env=cli_env(server))
+    assert proc.returncode == 2
+    assert "-o" in assert_one_error_line(proc.stderr)
+    proc = run_cli(
+        "image", "x", "--size", "huge", "-o", str(tmp_path / "x.png"), env=cli_env(server)
+    )
+    assert proc.returncode == 1
+    assert "'size'" in assert_one_error_line(proc.stderr)
+    assert not (tmp_path / "x.png").exists()
+    proc = run_cli(
+        "image", "-o", str(tmp_path / "x.png"), env=cli_env(server), stdin="a piped prompt"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert requests_to(server, GENERATIONS)[-1].json["prompt"] == "a piped prompt"
