@@ -121,11 +121,14 @@ def test_large_file_is_hashed_not_kept() -> None:
     assert bytes(file.data) == content[:FILE_PREFIX]
 
 
-def test_near_miss_delimiters_stay_content() -> None:
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 17, 31, 32, 33, 64, 1000])
+def test_near_miss_delimiters_stay_content(step: int) -> None:
     tricky = f"\r\n--{BOUNDARY[:-1]}X\r\n--{BOUNDARY[:5]}".encode() + b"\r\n-"
-    body = Body().file("f", "t", tricky * 3, "text/plain")
-    form = parse(body.body(), [len(body.body()) - 40])
+    body = Body().file("f", "t", tricky * 3, "text/plain").field("after", "x")
+    data = body.body()
+    form = parse(data, [step] * (len(data) // step))
     assert form.files()[0].sha256 == hashlib.sha256(tricky * 3).hexdigest()
+    assert form.received() == body.received()
 
 
 @pytest.mark.parametrize(
