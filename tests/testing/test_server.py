@@ -590,11 +590,10 @@ def test_only_loopback_and_lifecycle() -> None:
         socket.create_connection((server.host, server.port), timeout=TIMEOUT).close()
 
 
-def test_twenty_thousand_chunk_stream_is_fast(server: FakeServer) -> None:
-    start = time.perf_counter()
+def test_twenty_thousand_chunk_stream_arrives_whole(server: FakeServer) -> None:
+    # How fast is measured in benchmarks/ (the server's headroom), never asserted here.
     _, _, body = post(server, CHAT, chat("hi", stream=True, max_tokens=20_000))
     assert len(data_events(body)) == 20_000 + 3
-    assert time.perf_counter() - start < 3.0
 
 
 # ------------------------------------------------------------------------ faults: parsing
