@@ -93,6 +93,20 @@ class _BinaryBase:
             rest = b""
         return out, rest
 
+    def _cut(self, raw: bytes, rest: bytes, chunk_size: int | None) -> tuple[list[bytes], bytes]:
+        """The pieces to hand out for one network read (``b""``: the end) and what is kept."""
+        if raw:
+            self._pieces += 1
+            return self._sized([rest, self._decoder.feed(raw)], chunk_size, False)
+        return self._sized([rest, self._decoder.end()], chunk_size, True)
+
+    def _failed(self, exc: BaseException, since: float) -> BaseException:
+        """The error to raise for a failed read: a call limit's, when one caused it."""
+        err = self._explain(exc, since)
+        if err is not exc:
+            err.__cause__ = exc
+        return err
+
     @property
     def content(self) -> bytes:
         """The whole body (``read()`` / ``await aread()`` first, for an async response)."""
@@ -144,25 +158,16 @@ class BinaryResponse(_BinaryBase):
             return
         if self._closed:
             raise RuntimeError("the response is closed: its body can no longer be read")
-        rest = b""
+        rest, raw = b"", b"-"
         try:
-            while True:
+            while raw:
                 since = _now()
                 try:
                     raw = self._raw.read_chunk(self._timeout(since))
                 except BaseException as exc:
-                    err = self._explain(exc, since)
-                    if err is not exc:
-                        raise err from exc
-                    raise
-                if raw:
-                    self._pieces += 1
-                    out, rest = self._sized([rest, self._decoder.feed(raw)], chunk_size, False)
-                else:
-                    out, rest = self._sized([rest, self._decoder.end()], chunk_size, True)
+                    raise self._failed(exc, since)  # noqa: B904 (the cause is set there)
+                out, rest = self._cut(raw, rest, chunk_size)
                 yield from out
-                if not raw:
-                    return
         finally:
             self.close()
 
@@ -227,26 +232,17 @@ class BinaryResponseAsync(_BinaryBase):
             return
         if self._closed:
             raise RuntimeError("the response is closed: its body can no longer be read")
-        rest = b""
+        rest, raw = b"", b"-"
         try:
-            while True:
+            while raw:
                 since = _now()
                 try:
                     raw = await self._raw.read_chunk(self._timeout(since))
                 except BaseException as exc:
-                    err = self._explain(exc, since)
-                    if err is not exc:
-                        raise err from exc
-                    raise
-                if raw:
-                    self._pieces += 1
-                    out, rest = self._sized([rest, self._decoder.feed(raw)], chunk_size, False)
-                else:
-                    out, rest = self._sized([rest, self._decoder.end()], chunk_size, True)
+                    raise self._failed(exc, since)  # noqa: B904 (the cause is set there)
+                out, rest = self._cut(raw, rest, chunk_size)
                 for piece in out:
                     yield piece
-                if not raw:
-                    return
         finally:
             await self.aclose()
 
