@@ -329,9 +329,14 @@ def form_body(op: Operation[Any], body: Mapping[str, Any]) -> MultipartBody:
     from r9s._core.multipart import FilePart, MultipartBody
 
     fields: list[tuple[str, Any]] = []
-    for name in spec_of(op).types:
-        if name not in op.files and body.get(name) is not None:
-            fields.append((name, body[name]))
+    types = spec_of(op).types
+    for name in types:
+        value = body.get(name)
+        if name in op.files or value is None:
+            continue
+        if types[name] == (int, float) and type(value) is int:
+            value = float(value)  # a float parameter reads "0.0" in a form, as the SDK sends it
+        fields.append((name, value))
     for name in body:  # extra_body fields, after the known ones
         if name not in op.files and name not in spec_of(op).types:
             fields.append((name, body[name]))

@@ -235,3 +235,13 @@ def test_every_params_typeddict_is_exported_with_call_options() -> None:
     for name in P.__all__:
         cls = getattr(P, name)
         assert typing.is_typeddict(cls), name
+
+
+def test_form_bodies_follow_the_published_sdks_spelling_of_floats() -> None:
+    from r9s._core.api import AUDIO_TRANSCRIBE
+
+    call = prepare(AUDIO_TRANSCRIBE, {"file": b"abc", "model": "whisper-1", "temperature": 0}, CFG)
+    body = b"".join(call.request.body.pieces())
+    assert b'name="temperature"\r\n\r\n0.0\r\n' in body  # a float parameter, written as one
+    assert call.request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert call.request.body.length == len(body)

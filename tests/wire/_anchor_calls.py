@@ -10,11 +10,18 @@ The same code drives both sides of the wire-parity test (``test_wire_parity.py``
 
 A payload is ``{"urls": [...], "calls": [...]}``; call ``i`` goes to ``urls[i]`` with a new
 client, as each usage example does.  A call is
-``{"id", "resource", "method", "kwargs", "wrap", "async"}``: ``client.<resource>.<method>``
-(its ``_async`` twin, awaited under ``asyncio.run``, when ``async`` is true) called with
-``kwargs``, where each parameter named in ``wrap`` is first turned into the SDK's own model
-class of that name (``{"extra": "Extra"}``: ``models.Extra(**kwargs["extra"])``).  A call
-with ``stream=True`` reads its stream to the end.
+``{"id", "resource", "method", "kwargs", "wrap", "async", "binary"}``:
+``client.<resource>.<method>`` (its ``_async`` twin, awaited under ``asyncio.run``, when
+``async`` is true) called with ``kwargs``, where each parameter named in ``wrap`` is first
+turned into the SDK's own model class of that name (``{"extra": "Extra"}``:
+``models.Extra(**kwargs["extra"])``).  A call with ``stream=True`` reads its stream to the
+end; a ``binary`` one (speech) reads the answer's bytes (``read()`` / ``aread()``) and closes it.
+
+Files cannot travel as JSON: anywhere in ``kwargs``, ``{"$file": {"file_name", "content_b64",
+"content_type" (optional), "open": bool}}`` stands for the published package's file dict
+``{"file_name", "content", "content_type"}``, rebuilt here on each side: ``content`` is the
+decoded bytes, or with ``open`` a binary file opened on a temporary copy of them (closed, and
+the copy removed, once the call is over).
 
 Nothing here talks to the server but the SDK under test; the server records what it got.
 """
@@ -22,8 +29,12 @@ Nothing here talks to the server but the SDK under test; the server records what
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import sys
+import tempfile
+from contextlib import ExitStack
 from typing import Any
 
 API_KEY = "wire-parity-key"
@@ -45,36 +56,73 @@ def _identity() -> dict[str, str]:
     return {"version": version, "file": str(r9s.__file__), "prefix": sys.prefix}
 
 
-def _arguments(call: dict[str, Any]) -> dict[str, Any]:
+def _file(spec: dict[str, Any], files: ExitStack) -> dict[str, Any]:
+    """The file dict a ``{"$file": spec}`` stands for (module docstring)."""
+    data = base64.b64decode(spec["content_b64"])
+    content: Any = data
+    if spec.get("open"):
+        folder = files.enter_context(tempfile.TemporaryDirectory(prefix="r9s-wire-"))
+        path = os.path.join(folder, os.path.basename(spec["file_name"]) or "upload")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        content = files.enter_context(open(path, "rb"))  # closed by the stack
+    out = {"file_name": spec["file_name"], "content": content}
+    if "content_type" in spec:
+        out["content_type"] = spec["content_type"]
+    return out
+
+
+def _rebuild(value: Any, files: ExitStack) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$file"}:
+            return _file(value["$file"], files)
+        return {k: _rebuild(v, files) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebuild(v, files) for v in value]
+    return value
+
+
+def _arguments(call: dict[str, Any], files: ExitStack) -> dict[str, Any]:
     from r9s import models
 
-    kwargs = dict(call["kwargs"])
+    kwargs = _rebuild(dict(call["kwargs"]), files)
     for name, cls_name in call.get("wrap", {}).items():
         kwargs[name] = getattr(models, cls_name)(**kwargs[name])
     return kwargs
 
 
 def _failure(exc: BaseException) -> dict[str, Any]:
-    return {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "events": None}
+    return {
+        "status": "error",
+        "error": f"{type(exc).__name__}: {exc}"[:2000],
+        "events": None,
+        "bytes": None,
+    }
 
 
 def _sync_call(url: str, call: dict[str, Any]) -> dict[str, Any]:
     from r9s import R9S
 
     try:
-        kwargs = _arguments(call)
-        with R9S(api_key=API_KEY, server_url=url, timeout_ms=TIMEOUT_MS) as client:
-            method = getattr(getattr(client, call["resource"]), call["method"])
-            result = method(**kwargs)
-            events = None
-            if kwargs.get("stream") is True:
-                events = 0
-                with result as stream:
-                    for _event in stream:
-                        events += 1
-                        if events >= MAX_EVENTS:
-                            raise RuntimeError(f"more than {MAX_EVENTS} events")
-            return {"status": "ok", "error": None, "events": events}
+        with ExitStack() as files:
+            kwargs = _arguments(call, files)
+            with R9S(api_key=API_KEY, server_url=url, timeout_ms=TIMEOUT_MS) as client:
+                method = getattr(getattr(client, call["resource"]), call["method"])
+                result = method(**kwargs)
+                events = size = None
+                if kwargs.get("stream") is True:
+                    events = 0
+                    with result as stream:
+                        for _event in stream:
+                            events += 1
+                            if events >= MAX_EVENTS:
+                                raise RuntimeError(f"more than {MAX_EVENTS} events")
+                elif call.get("binary"):
+                    try:
+                        size = len(result.read())
+                    finally:
+                        result.close()
+                return {"status": "ok", "error": None, "events": events, "bytes": size}
     except Exception as exc:
         return _failure(exc)
 
@@ -83,19 +131,25 @@ async def _async_call(url: str, call: dict[str, Any]) -> dict[str, Any]:
     from r9s import R9S
 
     try:
-        kwargs = _arguments(call)
-        async with R9S(api_key=API_KEY, server_url=url, timeout_ms=TIMEOUT_MS) as client:
-            method = getattr(getattr(client, call["resource"]), call["method"] + "_async")
-            result = await method(**kwargs)
-            events = None
-            if kwargs.get("stream") is True:
-                events = 0
-                async with result as stream:
-                    async for _event in stream:
-                        events += 1
-                        if events >= MAX_EVENTS:
-                            raise RuntimeError(f"more than {MAX_EVENTS} events")
-            return {"status": "ok", "error": None, "events": events}
+        with ExitStack() as files:
+            kwargs = _arguments(call, files)
+            async with R9S(api_key=API_KEY, server_url=url, timeout_ms=TIMEOUT_MS) as client:
+                method = getattr(getattr(client, call["resource"]), call["method"] + "_async")
+                result = await method(**kwargs)
+                events = size = None
+                if kwargs.get("stream") is True:
+                    events = 0
+                    async with result as stream:
+                        async for _event in stream:
+                            events += 1
+                            if events >= MAX_EVENTS:
+                                raise RuntimeError(f"more than {MAX_EVENTS} events")
+                elif call.get("binary"):
+                    try:
+                        size = len(await result.aread())
+                    finally:
+                        await result.aclose()
+                return {"status": "ok", "error": None, "events": events, "bytes": size}
     except Exception as exc:
         return _failure(exc)
 

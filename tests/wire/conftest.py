@@ -175,7 +175,7 @@ def anchor_python() -> Path:
     return venv_python(CACHE)
 
 
-#: Seconds one run of the driver in the anchor's venv may take (about 130 calls: seconds).
+#: Seconds one run of the driver in the anchor's venv may take (about 250 calls: seconds).
 ANCHOR_RUN_TIMEOUT = 300
 
 
