@@ -10,7 +10,14 @@ is one ``sendall`` of ready bytes:
   one HTTP chunk per event, then ``data: [DONE]`` and the chunked terminator;
   without ``stream``: a small chat completion with ``Content-Length``;
 - ``POST /v1/responses`` with ``"stream": true``: ``max_output_tokens`` text deltas as
-  ``event:``/``data:`` SSE events, ending with ``response.completed``.
+  ``event:``/``data:`` SSE events, ending with ``response.completed``;
+- ``POST /v1/messages`` with ``"stream": true``: an Anthropic Messages stream of
+  ``max_tokens`` ``content_block_delta`` events, ending with ``message_stop``;
+- ``POST /v1/audio/speech`` whose ``input`` is ``"bench N bytes"``: ``N`` bytes of
+  ``audio/mpeg`` with ``Content-Length``, sent as one precomputed 1 MiB block over and over;
+- ``POST /v1/audio/transcriptions``: the body (any size, ``Content-Length``) is read into one
+  reused buffer and dropped; the answer is ``{"text": "received N bytes"}`` (N: the body's
+  length, with a note if it did not end with a multipart closing boundary).
 
 The request body is not JSON-decoded: ``stream`` and the size are found with a regular
 expression, so a request costs the server a few microseconds.  Loopback only.
@@ -30,10 +37,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "contenders"))
 import _payloads
 
 _STREAM = re.compile(rb'"stream"\s*:\s*true')
+_SPEECH_SIZE = re.compile(rb'"input"\s*:\s*"bench (\d+) bytes"')
 _SIZE = re.compile(rb'"max_(?:output_)?tokens"\s*:\s*(\d+)')
 _MAX_SIZE = 2_000_000
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 1024 * 1024
+_MAX_UPLOAD = 1 << 40
+_MAX_SPEECH = 1 << 40
+_STREAMS = (b"/v1/chat/completions", b"/v1/responses", b"/v1/messages")
+_SPEECH = b"/v1/audio/speech"
+_UPLOAD = b"/v1/audio/transcriptions"
+#: The read buffer of an upload (reused; one per connection).
+_UPLOAD_BUF = 1024 * 1024
+_BLOCK = memoryview(_payloads.binary_block())
 
 _SSE_HEAD = (
     b"HTTP/1.1 200 OK\r\n"
@@ -70,6 +86,8 @@ def stream_answer(path: bytes, n: int) -> bytes:
             if answer is None:
                 if path == b"/v1/chat/completions":
                     frames = _payloads.chat_frames(n)
+                elif path == b"/v1/messages":
+                    frames = _payloads.messages_frames(n)
                 else:
                     frames = _payloads.responses_frames(n)
                 answer = _cache[key] = _SSE_HEAD + _payloads.http_chunked(frames)
@@ -77,13 +95,56 @@ def stream_answer(path: bytes, n: int) -> bytes:
 
 
 def _answer(path: bytes, body: bytes) -> bytes:
-    if path not in (b"/v1/chat/completions", b"/v1/responses"):
+    if path not in _STREAMS:
         return _NOT_FOUND
     if _STREAM.search(body) is None:
         return _COMPLETION if path == b"/v1/chat/completions" else _BAD
     m = _SIZE.search(body)
     n = min(int(m.group(1)), _MAX_SIZE) if m else 16
     return stream_answer(path, n)
+
+
+def _send_speech(conn: socket.socket, body: bytes) -> None:
+    """``N`` bytes of audio: the head, then the precomputed block, ``sendall`` after ``sendall``."""
+    m = _SPEECH_SIZE.search(body)
+    if m is None or int(m.group(1)) > _MAX_SPEECH:
+        conn.sendall(_BAD)
+        return
+    n = int(m.group(1))
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nContent-Length: %d\r\n"
+        b"x-request-id: req_bench\r\n\r\n" % n
+    )
+    block = _BLOCK
+    size = len(block)
+    sendall = conn.sendall
+    for _ in range(n // size):
+        sendall(block)
+    if n % size:
+        sendall(block[: n % size])
+
+
+def _receive_upload(conn: socket.socket, buf: bytes, length: int) -> tuple[bytes, bytes] | None:
+    """Read and drop a ``length``-byte body (``buf``: what came with the head).
+
+    Returns ``(answer, unread bytes after the body)``, or None if the client went away.
+    """
+    take = min(len(buf), length)
+    tail = buf[:take][-16:]
+    rest = buf[take:]
+    left = length - take
+    scratch = bytearray(_UPLOAD_BUF)
+    view = memoryview(scratch)
+    recv_into = conn.recv_into
+    while left > 0:
+        n = recv_into(view, min(left, _UPLOAD_BUF))
+        if not n:
+            return None
+        left -= n
+        tail = bytes(view[max(0, n - 16) : n]) if n >= 16 else (tail + bytes(view[:n]))[-16:]
+    ok = tail.endswith(b"--\r\n")
+    text = _payloads.transcription_text(length, ok)
+    return _plain(b"200 OK", b'{"text":"%s"}' % text.encode()), rest
 
 
 def _serve(conn: socket.socket) -> None:
@@ -119,6 +180,15 @@ def _serve(conn: socket.socket) -> None:
                 elif name == b"transfer-encoding":
                     conn.sendall(_BAD)  # no client here sends a chunked request body
                     return
+            if path == _UPLOAD and length <= _MAX_UPLOAD:
+                got = _receive_upload(conn, buf, length)
+                if got is None:
+                    return
+                answer, buf = got
+                conn.sendall(answer)
+                if close:
+                    return
+                continue
             if length > _MAX_BODY:
                 conn.sendall(_BAD)
                 return
@@ -129,7 +199,10 @@ def _serve(conn: socket.socket) -> None:
                 buf += data
             body = buf[:length]
             buf = buf[length:]
-            conn.sendall(_answer(path, body))
+            if path == _SPEECH:
+                _send_speech(conn, body)
+            else:
+                conn.sendall(_answer(path, body))
             if close:
                 return
     except OSError:
@@ -146,6 +219,7 @@ def main() -> int:
     for size in filter(None, args.warm.split(",")):
         stream_answer(b"/v1/chat/completions", int(size))
         stream_answer(b"/v1/responses", int(size))
+        stream_answer(b"/v1/messages", int(size))
     srv = socket.create_server(("127.0.0.1", args.port), backlog=512)
     print(f"listening on http://127.0.0.1:{srv.getsockname()[1]}", flush=True)
     try:

@@ -1,12 +1,12 @@
 """The r9s benchmark suite: every contender side by side, in one run.
 
-    .venv/bin/python benchmarks/run.py            # the whole suite (< 8 minutes on 2 cores)
+    .venv/bin/python benchmarks/run.py            # the whole suite (< 10 minutes on 2 cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke run: small sizes, 3 repetitions
-    .venv/bin/python benchmarks/run.py --only a,c # some workloads
+    .venv/bin/python benchmarks/run.py --only a,c # some workloads (a-i)
 
 Contenders: the raw-socket limit, r9s from this repository (sync, asyncio, trio), the
-``openai`` package and the published ``r9s==0.9.0`` (each in its own venv under
-``benchmarks/.venvs/``, created on first use).  Every measurement is a fresh process;
+``openai`` package, the ``anthropic`` package (Messages stream only) and the published
+``r9s==0.9.0`` (each in its own venv under ``benchmarks/.venvs/``, created on first use).  Every measurement is a fresh process;
 repetitions are interleaved (repetition 1 of every contender, then repetition 2, ...) and
 each figure is the median.  Prints one table per workload and the issue's targets, and
 writes the same to ``benchmarks/results.md``.  See the README's "Benchmarks" section.
@@ -51,15 +51,21 @@ VENV_SPECS: dict[str, list[str]] = {
     "repo": ["h11>=0.14", "anyio>=4.0", "trio"],
     "anchor": ["r9s==0.9.0", "trio"],
     "openai": ["openai", "trio"],
+    "anthropic": ["anthropic", "trio"],
 }
 #: The distribution whose version each venv reports.
-VENV_DIST: dict[str, str] = {"repo": "h11", "anchor": "r9s", "openai": "openai"}
+VENV_DIST: dict[str, str] = {
+    "repo": "h11",
+    "anchor": "r9s",
+    "openai": "openai",
+    "anthropic": "anthropic",
+}
 
 # ----------------------------------------------------------------------------- sizes
 
 FULL: dict[str, Any] = {
     "reps": 5,
-    "reps_short": 7,  # (d), (e): runs of a fraction of a second, more exposed to noise
+    "reps_short": 7,  # (d), (e), (h), (i): runs of a fraction of a second, more exposed to noise
     "import_reps": 20,
     "import_rss_reps": 3,
     "chat": 20_000,  # (a), (b): chunks / text deltas per stream
@@ -72,6 +78,10 @@ FULL: dict[str, Any] = {
     "seq_anchor": 300,
     "conc": 200,  # (e): requests, 50 in flight
     "rss": 1_000,  # chunks of the one streamed request before peak RSS is read
+    "messages": 20_000,  # (g): content_block_delta events per stream
+    "messages_anchor": 4_000,
+    "speech": 100.0,  # (h): MB (10**6 bytes) of audio downloaded
+    "upload": 100.0,  # (i): MB of file uploaded
     "timeout": 120.0,
 }
 QUICK: dict[str, Any] = {
@@ -87,6 +97,10 @@ QUICK: dict[str, Any] = {
     "parse_anchor_typed": 0.3,
     "seq": 200,
     "seq_anchor": 50,
+    "messages": 2_000,
+    "messages_anchor": 500,
+    "speech": 10.0,
+    "upload": 10.0,
     "timeout": 60.0,
 }
 
@@ -170,6 +184,7 @@ def libraries() -> dict[str, Lib]:
         "limit": Lib("limit (raw socket)", "limit.py", _venv_python("repo"), base),
         "r9s": Lib("r9s (this repo)", "r9s_client.py", _venv_python("repo"), ours),
         "openai": Lib("openai", "openai_client.py", _venv_python("openai"), base),
+        "anthropic": Lib("anthropic", "anthropic_client.py", _venv_python("anthropic"), base),
         "anchor": Lib("r9s==0.9.0", "anchor_client.py", _venv_python("anchor"), base),
     }
 
@@ -218,12 +233,26 @@ class Row:
     size: float
     samples: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    cpu_us_per_mb: list[float] = field(default_factory=list)  # binary workloads
+    growth_kb: list[int] = field(default_factory=list)  # binary workloads
     error: str | None = None
     na: str | None = None
 
     @property
     def median(self) -> float | None:
         return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def cpu(self) -> float | None:
+        return statistics.median(self.cpu_us_per_mb) if self.cpu_us_per_mb else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        return statistics.median(self.rss_kb) / 1024 if self.rss_kb else None
+
+    @property
+    def growth_mib(self) -> float | None:
+        return statistics.median(self.growth_kb) / 1024 if self.growth_kb else None
 
 
 @dataclass
@@ -236,12 +265,19 @@ class Workload:
     rows: list[Row]
     note: str = ""
     short: bool = False  # repeated ``reps_short`` times
+    binary: bool = False  # MB/s, with CPU per MB and memory columns (h), (i)
+
+
+#: Binary workloads: the figure is MB (10**6 bytes) of file or audio per second.
+BINARY = ("speech", "upload")
+#: An upload's multipart framing around the file: the body is the file plus at most this.
+_MAX_FRAMING = 4096
 
 
 def _value(name: str, res: dict[str, Any]) -> float:
-    if name == "parse":
-        return float(res["bytes"]) / res["seconds"] / 1e6
-    return float(res["count"]) / res["seconds"]
+    if name == "parse" or name in BINARY:
+        return float(res["bytes"]) / float(res["seconds"]) / 1e6
+    return float(res["count"]) / float(res["seconds"])
 
 
 def _expected(name: str, size: float) -> tuple[int, int | None]:
@@ -249,10 +285,35 @@ def _expected(name: str, size: float) -> tuple[int, int | None]:
         return _payloads.chat_expected(int(size))
     if name == "responses":
         return _payloads.responses_expected(int(size))
+    if name == "messages":
+        return _payloads.messages_expected(int(size))
     if name == "parse":
         chunks, chars, _ = _payloads.parse_expected(size)
         return chunks, chars
+    if name in BINARY:
+        return _payloads.megabytes_to_bytes(size), None
     return int(size), None
+
+
+def _wrong_answer(name: str, size: float, res: dict[str, Any]) -> str | None:
+    """Why ``res`` is not what the server sent, or None if it is."""
+    count, chars = _expected(name, size)
+    if name == "upload":  # count: the body length the server read; the file plus framing
+        if res["bytes"] != count or not count <= res["count"] <= count + _MAX_FRAMING:
+            return (
+                f"wrong answer: the server read a {res['count']}-byte body, expected "
+                f"{count} file bytes plus the multipart framing"
+            )
+        return None
+    if name == "speech":
+        if res["count"] != count or res["bytes"] != count:
+            return f"wrong answer: {res['count']} bytes read, expected {count}"
+        return None
+    if res["count"] != count or (chars is not None and res["chars"] != chars):
+        return (
+            f"wrong answer: {res['count']} items / {res['chars']} chars, expected {count} / {chars}"
+        )
+    return None
 
 
 def _fmt_size(size: float) -> str:
@@ -310,16 +371,16 @@ def measure(wl: Workload, libs: dict[str, Lib], url: str, cfg: dict[str, Any], e
                 row.error = str(res["error"])
                 _log(f"    {row.lib} {row.variant}: {row.error}")
                 continue
-            count, chars = _expected(wl.name, row.size)
-            if res["count"] != count or (chars is not None and res["chars"] != chars):
-                row.error = (
-                    f"wrong answer: {res['count']} items / {res['chars']} chars, "
-                    f"expected {count} / {chars}"
-                )
+            wrong = _wrong_answer(wl.name, row.size, res)
+            if wrong is not None:
+                row.error = wrong
                 _log(f"    {row.lib} {row.variant}: {row.error}")
                 continue
             row.samples.append(_value(wl.name, res))
             row.rss_kb.append(int(res.get("peak_rss_kb", 0)))
+            if "cpu_s" in res:
+                row.cpu_us_per_mb.append(res["cpu_s"] * 1e6 / (res["bytes"] / 1e6))
+                row.growth_kb.append(int(res["growth_kb"]))
 
 
 def _timed_spawn(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float, int]:
@@ -414,6 +475,26 @@ def measure_imports(rows: list[ImportRow], libs: dict[str, Lib], cfg: dict[str, 
 SMALLER = (
     "A slow contender gets a smaller `work` to keep the run short; the figure is a rate "
     "(the one-off cost of opening a stream is well under 1% of it), so it compares."
+)
+
+
+SPEECH_NOTE = (
+    "`sync`, `asyncio`, `trio`: the body read with `iter_bytes()` / `aiter_bytes()` and "
+    "counted; `*-file`: written with `stream_to_file` (r9s: `astream_to_file` when async), "
+    "so `÷ limit` compares them with the limit's `sync-file` (recv_into + write). The limit's "
+    "`discard` row reads with `MSG_TRUNC` (the kernel drops the bytes, nothing is copied): "
+    "the rate the server and loopback can push, above every reader's."
+)
+UPLOAD_NOTE = (
+    "`sync`, `asyncio`, `trio`: `file=Path(...)`; `*-open`: `file=` an open binary file. "
+    "openai reads the whole file into memory before sending it: that is its figure. The "
+    "server reads the body into one reused 1 MiB buffer and drops it."
+)
+BINARY_NOTE = (
+    "`CPU µs/MB`: the contender process's CPU time (user + system) over the transfer, per MB. "
+    "`peak RSS`: the process's high-water mark over its whole life (imports included); "
+    "`RSS growth`: the high-water mark during the transfer (reset just before the call, after "
+    "a warm-up request) minus the RSS just before it. MB = 10**6 bytes; RSS in MiB."
 )
 
 
@@ -520,6 +601,69 @@ def workloads(cfg: dict[str, Any]) -> list[Workload]:
             ],
             short=True,
         ),
+        Workload(
+            "g",
+            "messages",
+            "(g) one streamed Anthropic message; the caller reads each content_block_delta's "
+            "delta.text",
+            "events/s",
+            deltas,
+            [
+                Row("limit", "sync", cfg["messages"]),
+                Row("r9s", "sync", cfg["messages"]),
+                Row("r9s", "asyncio", cfg["messages"]),
+                Row("r9s", "trio", cfg["messages"]),
+                Row("anthropic", "sync", cfg["messages"]),
+                Row("anthropic", "asyncio", cfg["messages"]),
+                Row("anthropic", "trio", cfg["messages"]),
+                Row("anchor", "sync", cfg["messages_anchor"]),
+                Row("anchor", "asyncio", cfg["messages_anchor"]),
+                Row("anchor", "trio", cfg["messages_anchor"]),
+            ],
+            note=SMALLER,
+        ),
+        Workload(
+            "h",
+            "speech",
+            "(h) download one speech body (audio.speech), read as it arrives",
+            "MB/s",
+            mb,
+            [
+                Row("limit", "sync", cfg["speech"]),
+                Row("limit", "sync-file", cfg["speech"]),
+                Row("limit", "discard", cfg["speech"]),
+                *(
+                    Row(lib, f"{mode}{kind}", cfg["speech"])
+                    for lib in ("r9s", "openai")
+                    for mode in ("sync", "asyncio", "trio")
+                    for kind in ("", "-file")
+                ),
+            ],
+            note=SPEECH_NOTE + " " + BINARY_NOTE,
+            short=True,
+            binary=True,
+        ),
+        Workload(
+            "i",
+            "upload",
+            "(i) upload one file for transcription (audio.transcribe, multipart/form-data)",
+            "MB/s",
+            mb,
+            [
+                Row("limit", "sync", cfg["upload"]),
+                *(
+                    Row("r9s", f"{mode}{kind}", cfg["upload"])
+                    for mode in ("sync", "asyncio", "trio")
+                    for kind in ("", "-open")
+                ),
+                Row("openai", "sync", cfg["upload"]),
+                Row("openai", "asyncio", cfg["upload"]),
+                Row("openai", "trio", cfg["upload"]),
+            ],
+            note=UPLOAD_NOTE + " " + BINARY_NOTE,
+            short=True,
+            binary=True,
+        ),
     ]
 
 
@@ -583,35 +727,58 @@ def _ratio(a: float | None, b: float | None) -> str:
 def _r9s_peer(wl: Workload, row: Row) -> Row | None:
     peers = {r.variant: r for r in wl.rows if r.lib == "r9s"}
     if row.lib == "limit":
+        if row.variant in peers:
+            return peers[row.variant]
+        if row.variant == "discard":  # the server's headroom, not a reader
+            return None
         return peers.get("sync") or peers.get("untyped") or peers.get("asyncio")
     return peers.get(row.variant)
 
 
+def _limit_for(wl: Workload, row: Row) -> Row | None:
+    """The limit row ``row`` is divided by: the one of the same kind (``*-file`` by the
+    limit's ``sync-file``), else the first."""
+    limits = [r for r in wl.rows if r.lib == "limit"]
+    kind = row.variant.partition("-")[2]
+    same = [r for r in limits if r.variant.partition("-")[2] == kind]
+    pick = same or limits
+    return pick[0] if pick else None
+
+
 def render_workload(wl: Workload, libs: dict[str, Lib]) -> str:
-    limit = next((r for r in wl.rows if r.lib == "limit"), None)
-    lim = limit.median if limit else None
     body = []
+    extra = 3 if wl.binary else 0
     for row in wl.rows:
         med = row.median
         peer = _r9s_peer(wl, row)
+        limit = _limit_for(wl, row)
+        lim = limit.median if limit is not None else None
         if row.na or row.error or med is None:
             why = f"n/a: {row.na}" if row.na else f"error: {row.error}" if row.error else "no data"
-            body.append([libs[row.lib].label, row.variant, wl.work(row.size), why, "", "", "", ""])
+            body.append(
+                [libs[row.lib].label, row.variant, wl.work(row.size), why, *[""] * (4 + extra)]
+            )
             continue
         spread = f"{_num(min(row.samples), wl.unit)}..{_num(max(row.samples), wl.unit)}"
         r9s_vs = _ratio(peer.median, med) if peer is not None else "—"
-        body.append(
-            [
-                libs[row.lib].label,
-                row.variant,
-                wl.work(row.size),
-                _num(med, wl.unit),
-                spread,
-                str(len(row.samples)),
-                _ratio(med, lim) if row.lib != "limit" else "1.00x",
-                r9s_vs if row.lib != "r9s" else "1.00x",
+        cells = [
+            libs[row.lib].label,
+            row.variant,
+            wl.work(row.size),
+            _num(med, wl.unit),
+            spread,
+            str(len(row.samples)),
+            _ratio(med, lim) if limit is not row else "1.00x",
+            r9s_vs if row.lib != "r9s" else "1.00x",
+        ]
+        if wl.binary:
+            cpu, peak, growth = row.cpu, row.peak_mib, row.growth_mib
+            cells += [
+                "—" if cpu is None else f"{cpu:,.0f}",
+                "—" if peak is None else f"{peak:.1f}",
+                "—" if growth is None else f"{growth:.2f}",
             ]
-        )
+        body.append(cells)
     headers = [
         "contender",
         "variant",
@@ -622,7 +789,10 @@ def render_workload(wl: Workload, libs: dict[str, Lib]) -> str:
         "÷ limit",
         "r9s ÷ this",
     ]
-    out = f"### {wl.title}\n\n{_table(headers, body, {3, 4, 5, 6, 7})}"
+    if wl.binary:
+        headers += ["CPU µs/MB", "peak RSS MiB", "RSS growth MiB"]
+    right = {3, 4, 5, 6, 7, *range(8, 8 + extra)}
+    out = f"### {wl.title}\n\n{_table(headers, body, right)}"
     if wl.note:
         out += f"\n\n{wl.note}"
     return out
@@ -693,12 +863,117 @@ def render_imports(rows: list[ImportRow], reps: int) -> str:
     return f"{title}\n\n{_table(headers, body, {1, 2, 3, 4, 5})}"
 
 
-def _med(wls: dict[str, Workload], key: str, lib: str, variant: str) -> float | None:
+def _row(wls: dict[str, Workload], key: str, lib: str, variant: str) -> Row | None:
     wl = wls.get(key)
     if wl is None:
         return None
-    row = next((r for r in wl.rows if r.lib == lib and r.variant == variant), None)
+    return next((r for r in wl.rows if r.lib == lib and r.variant == variant), None)
+
+
+def _med(wls: dict[str, Workload], key: str, lib: str, variant: str) -> float | None:
+    row = _row(wls, key, lib, variant)
     return row.median if row is not None else None
+
+
+def binary_targets(wls: dict[str, Workload]) -> list[list[str]]:
+    """The targets of (g), (h) and (i) (issues 12 and 13)."""
+    out: list[list[str]] = []
+
+    def m(key: str, lib: str, variant: str) -> float | None:
+        return _med(wls, key, lib, variant)
+
+    def ratio(name: str, a: float | None, b: float | None, goal: float) -> None:
+        if a is None or b is None or b == 0:
+            out.append([name, "—", f">= {goal:g}x", "not measured"])
+            return
+        r = a / b
+        out.append([name, f"{r:.2f}x", f">= {goal:g}x", "met" if r >= goal else "NOT met"])
+
+    def at_most(name: str, rows: list[Row | None], attr: str, goal: float) -> None:
+        """The worst (largest) median of ``attr`` over ``rows``, against ``goal`` MiB."""
+        vals = [(getattr(r, attr), r.variant) for r in rows if r is not None]
+        vals = [(v, var) for v, var in vals if v is not None]
+        if not vals or len(vals) < len(rows):
+            out.append([name, "—", f"<= {goal:g} MiB", "not measured"])
+            return
+        worst, var = max(vals)
+        where = f" ({var})" if len(vals) > 1 else ""
+        out.append(
+            [
+                name,
+                f"{worst:.2f} MiB{where}",
+                f"<= {goal:g} MiB",
+                "met" if worst <= goal else "NOT met",
+            ]
+        )
+
+    modes = ("sync", "asyncio", "trio")
+    if "g" in wls:
+        for v in modes:
+            ratio(f"(g) messages {v}: r9s ÷ limit", m("g", "r9s", v), m("g", "limit", "sync"), 0.7)
+        for v in modes:
+            ratio(
+                f"(g) messages {v}: r9s ÷ anthropic {v}",
+                m("g", "r9s", v),
+                m("g", "anthropic", v),
+                3.5,
+            )
+    if "h" in wls:
+        for v, goal in (("sync", 0.8), ("asyncio", 0.6), ("trio", 0.6)):
+            ratio(
+                f"(h) speech {v} iter_bytes: r9s ÷ limit",
+                m("h", "r9s", v),
+                m("h", "limit", "sync"),
+                goal,
+            )
+        for v in modes:
+            ratio(f"(h) speech {v}: r9s ÷ openai {v}", m("h", "r9s", v), m("h", "openai", v), 1.5)
+        for v in modes:
+            at_most(
+                f"(h) speech {v} to a file: RSS growth",
+                [_row(wls, "h", "r9s", f"{v}-file")],
+                "growth_mib",
+                2,
+            )
+        for v in modes:
+            at_most(
+                f"(h) speech {v}: peak RSS (worst of iter / file)",
+                [_row(wls, "h", "r9s", v), _row(wls, "h", "r9s", f"{v}-file")],
+                "peak_mib",
+                30,
+            )
+    if "i" in wls:
+        for v in modes:
+            ratio(f"(i) upload {v}: r9s ÷ limit", m("i", "r9s", v), m("i", "limit", "sync"), 0.9)
+        for v in modes:
+            ours, theirs = _row(wls, "i", "r9s", v), _row(wls, "i", "openai", v)
+            name = f"(i) upload {v}: CPU per MB, r9s vs openai"
+            if ours is None or theirs is None or ours.cpu is None or theirs.cpu is None:
+                out.append([name, "—", "< openai", "not measured"])
+                continue
+            out.append(
+                [
+                    name,
+                    f"{ours.cpu:,.0f} vs {theirs.cpu:,.0f} µs/MB",
+                    "< openai",
+                    "met" if ours.cpu < theirs.cpu else "NOT met",
+                ]
+            )
+        for v in modes:
+            at_most(
+                f"(i) upload {v}: RSS growth (worst of path / open file)",
+                [_row(wls, "i", "r9s", v), _row(wls, "i", "r9s", f"{v}-open")],
+                "growth_mib",
+                2,
+            )
+        for v in modes:
+            at_most(
+                f"(i) upload {v}: peak RSS (worst of path / open file)",
+                [_row(wls, "i", "r9s", v), _row(wls, "i", "r9s", f"{v}-open")],
+                "peak_mib",
+                30,
+            )
+    return out
 
 
 def targets(
@@ -792,7 +1067,7 @@ def targets(
                 "met" if mib <= 25 else "NOT met",
             ]
         )
-    return out
+    return out + binary_targets(wls)
 
 
 # ----------------------------------------------------------------------------- main
@@ -818,21 +1093,22 @@ def _machine() -> str:
 
 
 WORKDIR = tempfile.gettempdir()
+ALL = "a,b,c,d,e,f,g,h,i"
 
 
 def main(argv: list[str] | None = None) -> int:
     global WORKDIR
     ap = argparse.ArgumentParser(description="Run the r9s benchmark suite.")
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 repetitions (smoke run)")
-    ap.add_argument("--only", default="a,b,c,d,e,f", help="workloads to run, e.g. a,c,f")
+    ap.add_argument("--only", default=ALL, help="workloads to run, e.g. a,c,f (default: a-i)")
     ap.add_argument(
-        "--reps", type=int, help="repetitions per contender (default 5, 7 for d and e; quick 3)"
+        "--reps", type=int, help="repetitions per contender (default 5, 7 for d, e, h, i; quick 3)"
     )
     ap.add_argument(
         "--budget",
         type=float,
-        default=420.0,
-        help="seconds the workloads (a)-(f) may take; past a workload's share, it stops "
+        default=570.0,
+        help="seconds the workloads (a)-(i) may take; past a workload's share, it stops "
         "adding repetitions (the table shows how many ran)",
     )
     ap.add_argument("--refresh-venvs", action="store_true", help="recreate the contenders' venvs")
@@ -844,9 +1120,9 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--reps must be at least 1")
         cfg["reps"] = cfg["reps_short"] = args.reps
     only = {k.strip() for k in args.only.split(",") if k.strip()}
-    unknown = only - set("abcdef")
+    unknown = only - set(ALL.split(","))
     if unknown:
-        ap.error(f"unknown workloads: {', '.join(sorted(unknown))} (use a-f)")
+        ap.error(f"unknown workloads: {', '.join(sorted(unknown))} (use a-i)")
 
     started = time.monotonic()
     end = started + args.budget
@@ -857,7 +1133,14 @@ def main(argv: list[str] | None = None) -> int:
         plan = [w for w in workloads(cfg) if w.key in only]
         rss = rss_workload(cfg) if "f" in only else None
         imports = import_rows() if "f" in only else []
-        warm = [cfg["chat"], cfg["chat_anchor"], cfg["rss"], 1, 2]
+        warm = [cfg["chat"], cfg["chat_anchor"], cfg["rss"], cfg["messages"]]
+        warm += [cfg["messages_anchor"], 1, 2]
+        if any(w.name == "upload" for w in plan):
+            nbytes = _payloads.megabytes_to_bytes(cfg["upload"])
+            _log(f"writing the {nbytes:,}-byte file (i) uploads")
+            _payloads.write_upload_file(
+                os.path.join(workdir, _payloads.upload_path_name(nbytes)), nbytes
+            )
         with bench_server(warm) as url:
             todo = plan + ([rss] if rss is not None else [])
             for i, wl in enumerate(todo):
@@ -865,7 +1148,9 @@ def main(argv: list[str] | None = None) -> int:
                 # machine loses repetitions everywhere rather than whole workloads at the end.
                 share = (end - time.monotonic()) / (len(todo) - i)
                 _log(f"{wl.title}")
-                measure(wl, libs, url, cfg, time.monotonic() + share)
+                t0 = time.monotonic()
+                measure(wl, libs, url, cfg, t0 + share)
+                _log(f"  ({wl.key}) {time.monotonic() - t0:.0f} s")
         if imports:
             _log("(f) import time")
             measure_imports(imports, libs, cfg)
@@ -877,7 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
     if rss is not None:
         sections.append(render_rss(rss, libs))
     tgt = _table(
-        ["target (issue 4)", "measured", "goal", "status"],
+        ["target (issues 4, 12, 13)", "measured", "goal", "status"],
         targets({w.key: w for w in plan}, imports, rss),
         set(),
     )
@@ -887,11 +1172,12 @@ def main(argv: list[str] | None = None) -> int:
         f"## r9s benchmarks — {mode}, {now}\n\n"
         f"- machine: {_machine()}\n"
         f"- contenders: r9s from this repo (h11 {versions.get('repo', '?')}), openai {versions.get('openai', '?')}, "
+        f"anthropic {versions.get('anthropic', '?')}, "
         f"r9s {versions.get('anchor', '?')} (anchor); repetitions: {cfg['reps']} "
-        f"((d), (e): {cfg['reps_short']}; imports: {cfg['import_reps']}), interleaved; "
+        f"((d), (e), (h), (i): {cfg['reps_short']}; imports: {cfg['import_reps']}), interleaved; "
         f"every figure is a median\n"
         f"- command: `.venv/bin/python benchmarks/run.py{' --quick' if args.quick else ''}"
-        f"{' --only ' + args.only if args.only != 'a,b,c,d,e,f' else ''}`; "
+        f"{' --only ' + args.only if args.only != ALL else ''}`; "
         f"total run time {total:.0f} s\n"
         f"- `÷ limit`: this contender's figure over the raw-socket limit's; `r9s ÷ this`: "
         f"r9s's figure (same variant) over this one's, i.e. how many times faster r9s is"

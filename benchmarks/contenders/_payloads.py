@@ -12,7 +12,13 @@ Shapes follow OpenAI's real wire format:
   ``response.output_item.added``, ``response.content_part.added``, ``n`` x
   ``response.output_text.delta``, then the ``.done`` events and ``response.completed``, each
   as ``event:`` + ``data:`` lines (no ``[DONE]``, as OpenAI does);
-- a small non-streamed chat completion.
+- a small non-streamed chat completion;
+- a streamed Anthropic Messages answer of ``n`` text deltas: ``message_start``,
+  ``content_block_start``, ``n`` x ``content_block_delta`` (``text_delta``),
+  ``content_block_stop``, ``message_delta``, ``message_stop``, each as ``event:`` + ``data:``
+  lines, compact JSON, as Anthropic's API sends them;
+- binary bodies: the speech answer (a repeated 1 MiB block of audio-like bytes) and the file a
+  transcription uploads (the same block repeated), with the multipart framing around it.
 """
 
 from __future__ import annotations
@@ -244,3 +250,143 @@ def parse_corpus(megabytes: float) -> list[bytes]:
     (first, body, last), reps = _corpus_shape(megabytes)
     data = first + body * reps + last
     return [data[i : i + PIECE] for i in range(0, len(data), PIECE)]
+
+
+# ----------------------------------------------------------------------------- messages
+
+CLAUDE_MODEL = "claude-haiku-4-5-20251001"
+CLAUDE_MSG_ID = "msg_01XFDUDYJgAACzvnptvVoYEL"
+
+
+def messages_frames(n: int) -> list[bytes]:
+    """The SSE frames of a streamed Anthropic message with ``n`` ``text_delta`` events."""
+
+    def event(body: dict[str, object]) -> bytes:
+        return b"event: " + str(body["type"]).encode() + b"\ndata: " + _dumps(body) + b"\n\n"
+
+    usage = {
+        "input_tokens": 12,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 1,
+        "service_tier": "standard",
+    }
+    message: dict[str, object] = {
+        "id": CLAUDE_MSG_ID,
+        "type": "message",
+        "role": "assistant",
+        "model": CLAUDE_MODEL,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    frames = [
+        event({"type": "message_start", "message": message}),
+        event(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            }
+        ),
+    ]
+    probe = event(
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "@@"}}
+    )
+    head, tail = probe.split(b'"@@"')
+    cache: dict[str, bytes] = {}
+    for i in range(n):
+        text = content_piece(i)
+        enc = cache.get(text)
+        if enc is None:
+            enc = cache[text] = _dumps(text)
+        frames.append(head + enc + tail)
+    frames.append(event({"type": "content_block_stop", "index": 0}))
+    frames.append(
+        event(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+                "usage": {"output_tokens": n},
+            }
+        )
+    )
+    frames.append(event({"type": "message_stop"}))
+    return frames
+
+
+def messages_expected(n: int) -> tuple[int, int]:
+    """``(text deltas, characters of delta text)`` of a ``messages_frames(n)`` stream."""
+    return n, sum(len(content_piece(i)) for i in range(n))
+
+
+# ----------------------------------------------------------------------------- binary bodies
+
+#: The repeated unit of every binary body: 1 MiB of bytes that look like an MP3 stream
+#: (a frame sync word every 417 bytes, as a 128 kbit/s 44.1 kHz MPEG-1 Layer III stream has).
+BLOCK_SIZE = 1024 * 1024
+
+
+def binary_block() -> bytes:
+    frame = b"\xff\xfb\x90\x64" + bytes((i * 37 + 11) % 256 for i in range(413))
+    return (frame * (BLOCK_SIZE // len(frame) + 1))[:BLOCK_SIZE]
+
+
+def megabytes_to_bytes(megabytes: float) -> int:
+    """Sizes of binary workloads are in MB of 10**6 bytes."""
+    return round(megabytes * 1_000_000)
+
+
+#: The speech input that asks the bench server for ``n`` bytes of audio.
+def speech_input(nbytes: int) -> str:
+    return f"bench {nbytes} bytes"
+
+
+UPLOAD_MODEL = "whisper-1"
+UPLOAD_BOUNDARY = "r9s-bench-5b1c0e8f7a3d4e2b9c6f"
+UPLOAD_FILENAME = "speech.mp3"
+
+
+def upload_path_name(nbytes: int) -> str:
+    """The file (in the contenders' working directory) a transcription of ``nbytes`` uploads."""
+    return f"upload-{nbytes}.mp3"
+
+
+def write_upload_file(path: str, nbytes: int) -> None:
+    block = binary_block()
+    with open(path, "wb") as f:
+        left = nbytes
+        while left > 0:
+            f.write(block[: min(left, len(block))])
+            left -= len(block)
+
+
+def multipart_framing(boundary: str = UPLOAD_BOUNDARY) -> tuple[bytes, bytes]:
+    """``(head, tail)`` around the file's bytes: the ``model`` field, then the file part."""
+    b = boundary.encode()
+    head = (
+        b"--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="model"\r\n\r\n'
+        + UPLOAD_MODEL.encode()
+        + b"\r\n--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="file"; filename="'
+        + UPLOAD_FILENAME.encode()
+        + b'"\r\nContent-Type: audio/mpeg\r\n\r\n'
+    )
+    return head, b"\r\n--" + b + b"--\r\n"
+
+
+def transcription_text(received: int, ok: bool) -> str:
+    """What the bench server answers for an upload: how many body bytes it read."""
+    return f"received {received} bytes" + ("" if ok else " (no closing boundary)")
+
+
+def parse_transcription(text: str) -> int:
+    """The body bytes a ``transcription_text`` reports, or -1 if the body was malformed."""
+    parts = text.split()
+    if len(parts) != 3 or parts[0] != "received" or parts[2] != "bytes":
+        return -1
+    return int(parts[1])

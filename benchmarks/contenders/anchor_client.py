@@ -124,6 +124,55 @@ def _responses_async(backend: str) -> Any:
     return run
 
 
+_CLAUDE = _payloads.CLAUDE_MODEL
+_BLOCK_DELTA = "content_block_delta"
+
+
+def _event_type(chunk: Any) -> Any:
+    # As the published package's example/messages.py reads it (its models spell it TYPE).
+    return getattr(chunk, "TYPE", getattr(chunk, "type", None))
+
+
+def messages_sync(url: str, size: float) -> Result:
+    with _client(url) as c:
+        for _ in c.messages.create(model=_CLAUDE, messages=MESSAGES, max_tokens=2, stream=True):
+            pass
+        t0 = perf_counter()
+        count = chars = 0
+        for chunk in c.messages.create(
+            model=_CLAUDE, messages=MESSAGES, max_tokens=int(size), stream=True
+        ):
+            if _event_type(chunk) == _BLOCK_DELTA:
+                count += 1
+                chars += len(chunk.delta.text)
+        return result(perf_counter() - t0, count, chars)
+
+
+def _messages_async(backend: str) -> Any:
+    def run(url: str, size: float) -> Result:
+        async def go() -> Result:
+            async with _client(url) as c:
+                s = await c.messages.create_async(
+                    model=_CLAUDE, messages=MESSAGES, max_tokens=2, stream=True
+                )
+                async for _ in s:
+                    pass
+                t0 = perf_counter()
+                count = chars = 0
+                s = await c.messages.create_async(
+                    model=_CLAUDE, messages=MESSAGES, max_tokens=int(size), stream=True
+                )
+                async for chunk in s:
+                    if _event_type(chunk) == _BLOCK_DELTA:
+                        count += 1
+                        chars += len(chunk.delta.text)
+                return result(perf_counter() - t0, count, chars)
+
+        return _common.run_async(go, backend)
+
+    return run
+
+
 class _Pieces:
     """Stands in for the ``httpx.Response`` the anchor's ``stream_events`` reads."""
 
@@ -246,6 +295,9 @@ TABLE = {
     "conc.asyncio": _conc_async("asyncio"),
     "conc.trio": _conc_async("trio"),
     "rss.sync": rss_sync,
+    "messages.sync": messages_sync,
+    "messages.asyncio": _messages_async("asyncio"),
+    "messages.trio": _messages_async("trio"),
 }
 
 if __name__ == "__main__":

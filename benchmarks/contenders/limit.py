@@ -7,12 +7,19 @@ caller wants.  Parse-only: the same splitting and ``json.loads`` over the in-mem
 pieces.  Requests: one keep-alive socket (``sync``), or the clients' concurrency over non-blocking
 keep-alive sockets and one ``selectors`` loop (``select``), reading ``Content-Length`` bodies.
 
+Binary bodies: the speech download reads the ``Content-Length`` body with ``recv_into`` a
+preallocated 1 MiB buffer and counts (``sync``), or also writes each read to a file
+(``sync-file``), or has the kernel drop the bytes with ``MSG_TRUNC`` (``discard``: no copy
+at all, so this is what the server and loopback can push, not a reader); the upload sends the multipart head, then the file read with ``readinto`` a
+preallocated 256 KiB buffer, one ``sendall`` per piece, then the closing boundary.
+
 No validation, no error handling, no CR or CRLF line ends, no gzip: a floor, not a client.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from time import perf_counter
@@ -118,6 +125,99 @@ def responses_sync(url: str, size: float) -> Result:
     return result(perf_counter() - t0, count, chars)
 
 
+def messages_sync(url: str, size: float) -> Result:
+    count = chars = 0
+
+    def on_payload(payload: bytes) -> None:
+        nonlocal count, chars
+        ev = loads(payload)
+        if ev["type"] == "content_block_delta":
+            count += 1
+            chars += len(ev["delta"]["text"])
+
+    body = {
+        "model": _payloads.CLAUDE_MODEL,
+        "messages": MESSAGES,
+        "max_tokens": int(size),
+        "stream": True,
+    }
+    t0 = perf_counter()
+    _stream(url, "/v1/messages", body, on_payload)
+    return result(perf_counter() - t0, count, chars)
+
+
+def _speech(to_file: bool, discard: bool = False) -> Any:
+    def run(url: str, size: float) -> Result:
+        nbytes = _payloads.megabytes_to_bytes(size)
+        body = {"model": "tts-1", "input": _payloads.speech_input(nbytes), "voice": "alloy"}
+        addr, req = _request(url, "/v1/audio/speech", body)
+        buf = bytearray(1024 * 1024)
+        view = memoryview(buf)
+        out = open("speech-limit.mp3", "wb") if to_file else None
+        got = 0
+        # Connected before the clock starts: the clients' connections are open too (warm-up).
+        with socket.create_connection(addr, timeout=_common.BUDGET_S) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            probe = _common.IOProbe()
+            sock.sendall(req)
+            head = b""
+            while (end := head.find(b"\r\n\r\n")) < 0:
+                head += sock.recv(65536)
+            i = head.find(b"Content-Length:", 0, end)
+            length = int(head[i + 15 : head.find(b"\r\n", i)])
+            first = head[end + 4 :]
+            got = len(first)
+            if out is not None:
+                out.write(first)
+            recv_into = sock.recv_into
+            write = out.write if out is not None else None
+            flags = socket.MSG_TRUNC if discard else 0
+            while got < length:
+                n = recv_into(view, 0, flags)
+                if not n:
+                    break
+                got += n
+                if write is not None:
+                    write(view[:n])
+        if out is None:
+            return probe.done(got, nbytes)
+        out.close()
+        return _common.file_result(probe.done(got, nbytes), "speech-limit.mp3")
+
+    return run
+
+
+def upload_sync(url: str, size: float) -> Result:
+    nbytes = _payloads.megabytes_to_bytes(size)
+    path = _payloads.upload_path_name(nbytes)
+    mp_head, mp_tail = _payloads.multipart_framing()
+    u = urlsplit(url)
+    host, port = u.hostname or "127.0.0.1", u.port or 80
+    buf = bytearray(256 * 1024)
+    view = memoryview(buf)
+    # Connected before the clock starts: the clients' connections are open too (warm-up).
+    with socket.create_connection((host, port), timeout=_common.BUDGET_S) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        probe = _common.IOProbe()
+        with open(path, "rb", buffering=0) as f:
+            total = len(mp_head) + os.fstat(f.fileno()).st_size + len(mp_tail)
+            head = (
+                f"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {_common.API_KEY}\r\n"
+                f"Content-Type: multipart/form-data; boundary={_payloads.UPLOAD_BOUNDARY}\r\n"
+                f"Content-Length: {total}\r\n\r\n"
+            ).encode()
+            sendall = sock.sendall
+            sendall(head + mp_head)
+            readinto = f.readinto
+            while n := readinto(buf):
+                sendall(view[:n])
+            sendall(mp_tail)
+            answer, _ = _read_answer(sock.recv, b"")
+    received = _payloads.parse_transcription(loads(answer)["text"])
+    return probe.done(received, nbytes)
+
+
 def parse(url: str, size: float) -> Result:
     pieces = _payloads.parse_corpus(size)
     t0 = perf_counter()
@@ -219,6 +319,11 @@ TABLE = {
     "parse.untyped": parse,
     "seq.sync": seq_sync,
     "conc.select": conc_select,
+    "messages.sync": messages_sync,
+    "speech.sync": _speech(False),
+    "speech.sync-file": _speech(True),
+    "speech.discard": _speech(False, discard=True),
+    "upload.sync": upload_sync,
 }
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ pieces, exactly as ``openai.Stream.__stream__`` strings them together:
 - ``typed``: the same, then ``openai._models.construct_type(type_=ChatCompletionChunk,
   value=data)``, which is what ``OpenAI._process_response_data`` does for a stream chunk
   (the client's default ``_strict_response_validation=False``).
+
+Binary workloads: the speech download through
+``audio.speech.with_streaming_response.create(...)``, read with ``iter_bytes()`` (``sync``,
+``asyncio``, ``trio``) or written with ``stream_to_file`` (``*-file``); the upload is
+``audio.transcriptions.create(file=Path(...))`` (the library reads the file into memory
+before sending it: that is its figure).
 """
 
 from __future__ import annotations
@@ -195,6 +201,94 @@ def _conc_async(backend: str) -> Any:
     return run
 
 
+def _speech_args(nbytes: int) -> dict[str, Any]:
+    return {"model": "tts-1", "input": _payloads.speech_input(nbytes), "voice": "alloy"}
+
+
+def _speech_sync(to_file: bool) -> Any:
+    def run(url: str, size: float) -> Result:
+        import os
+
+        nbytes = _payloads.megabytes_to_bytes(size)
+        target = f"speech-{os.getpid()}.mp3"
+        with _client(url) as c:
+            speech = c.audio.speech.with_streaming_response
+            with speech.create(**_speech_args(1000)) as warm:
+                warm.read()
+            probe = _common.IOProbe()
+            with speech.create(**_speech_args(nbytes)) as res:
+                got = 0
+                if to_file:
+                    res.stream_to_file(target)
+                else:
+                    for piece in res.iter_bytes():
+                        got += len(piece)
+            out = probe.done(got, nbytes)
+        return _common.file_result(out, target) if to_file else out
+
+    return run
+
+
+def _speech_async(backend: str, to_file: bool) -> Any:
+    def run(url: str, size: float) -> Result:
+        import os
+
+        nbytes = _payloads.megabytes_to_bytes(size)
+        target = f"speech-{os.getpid()}.mp3"
+
+        async def go() -> Result:
+            async with _aclient(url) as c:
+                speech = c.audio.speech.with_streaming_response
+                async with speech.create(**_speech_args(1000)) as warm:
+                    await warm.read()
+                probe = _common.IOProbe()
+                async with speech.create(**_speech_args(nbytes)) as res:
+                    got = 0
+                    if to_file:
+                        await res.stream_to_file(target)
+                    else:
+                        async for piece in res.iter_bytes():
+                            got += len(piece)
+                return probe.done(got, nbytes)
+
+        out = _common.run_async(go, backend)
+        return _common.file_result(out, target) if to_file else out
+
+    return run
+
+
+def _upload_sync(url: str, size: float) -> Result:
+    from pathlib import Path
+
+    nbytes = _payloads.megabytes_to_bytes(size)
+    path = Path(_payloads.upload_path_name(nbytes))
+    with _common.warm_file() as warm, _client(url) as c:
+        c.audio.transcriptions.create(file=warm, model=_payloads.UPLOAD_MODEL)
+        probe = _common.IOProbe()
+        res = c.audio.transcriptions.create(file=path, model=_payloads.UPLOAD_MODEL)
+        return probe.done(_payloads.parse_transcription(res.text), nbytes)
+
+
+def _upload_async(backend: str) -> Any:
+    def run(url: str, size: float) -> Result:
+        from pathlib import Path
+
+        nbytes = _payloads.megabytes_to_bytes(size)
+        path = Path(_payloads.upload_path_name(nbytes))
+
+        async def go() -> Result:
+            async with _aclient(url) as c:
+                with _common.warm_file() as warm:
+                    await c.audio.transcriptions.create(file=warm, model=_payloads.UPLOAD_MODEL)
+                probe = _common.IOProbe()
+                res = await c.audio.transcriptions.create(file=path, model=_payloads.UPLOAD_MODEL)
+                return probe.done(_payloads.parse_transcription(res.text), nbytes)
+
+        return _common.run_async(go, backend)
+
+    return run
+
+
 def rss_sync(url: str, size: float) -> Result:
     from openai import OpenAI
 
@@ -225,6 +319,15 @@ TABLE = {
     "conc.asyncio": _conc_async("asyncio"),
     "conc.trio": _conc_async("trio"),
     "rss.sync": rss_sync,
+    "speech.sync": _speech_sync(False),
+    "speech.sync-file": _speech_sync(True),
+    "speech.asyncio": _speech_async("asyncio", False),
+    "speech.asyncio-file": _speech_async("asyncio", True),
+    "speech.trio": _speech_async("trio", False),
+    "speech.trio-file": _speech_async("trio", True),
+    "upload.sync": _upload_sync,
+    "upload.asyncio": _upload_async("asyncio"),
+    "upload.trio": _upload_async("trio"),
 }
 
 if __name__ == "__main__":
