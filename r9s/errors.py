@@ -20,6 +20,9 @@ Every failure of a call is an ``R9SError``; catch that to catch them all::
         │                            first_event_timeout or idle_timeout
         └── IncompleteResponseError  the body ended before its declared end
 
+    BodyReadError                    not an R9SError: a streamed upload's own source failed
+                                     (a file vanished, changed size, or a pipe was read once)
+
 Every error has ``retryable`` (may trying again succeed?), ``request_id`` and ``rate_limits``.
 Status errors are chosen by status whatever the content type (an HTML 503 page from a proxy is
 a ``ServiceUnavailableError``) and on every operation.  An error reported inside a 200 stream (an
@@ -35,7 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from r9s._core.headers import Headers
-from r9s._core.request import RawResponse
+from r9s._core.request import BodyReadError, RawResponse
 
 if TYPE_CHECKING:
     from r9s._core.meta import RateLimits
@@ -45,6 +48,7 @@ __all__ = [
     "STATUS_ERRORS",
     "AuthenticationError",
     "BadRequestError",
+    "BodyReadError",
     "EventTooLargeError",
     "IncompleteResponseError",
     "InternalServerError",

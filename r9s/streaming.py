@@ -92,10 +92,13 @@ class _StreamBase(Generic[T]):
         return clock.read_timeout(_now(), since, self._decoder.events_received)
 
     def _explain(self, exc: BaseException, since: float) -> BaseException:
+        """The error to raise for a failed read (a call limit's, when one caused it), with
+        ``events_received`` set: the events that were delivered before it."""
         clock = self._clock
-        if clock is None:
-            return exc
-        return clock.explain(exc, _now(), since, self._decoder.events_received)
+        err = exc if clock is None else clock.explain(exc, _now(), since, self.events_received)
+        if isinstance(err, R9SError) and err.events_received is None:
+            err.events_received = self._decoder.events_received
+        return err
 
     @property
     def events_received(self) -> int:

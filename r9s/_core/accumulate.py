@@ -39,6 +39,7 @@ from r9s.errors import R9SDefaultError, R9SError, ResponseValidationError
 from r9s.models._base import Model, _plain
 from r9s.models.chat import ChatCompletion, ChatCompletionChunk, ChoiceDelta, ChunkChoice
 from r9s.models.completions import Completion, CompletionChoice
+from r9s.models.images import ImageGenerationResponse, ImageStreamEvent
 from r9s.models.messages import Message, MessageStreamDelta, MessageStreamEvent
 from r9s.models.responses import Response, ResponseStreamEvent
 
@@ -441,6 +442,40 @@ class MessagesAccumulator(Accumulator):
         return Message._wrap(data)
 
 
+class ImagesAccumulator(Accumulator):
+    """An image stream's final images: each ``*.completed`` event's image, in order (the
+    partial images are previews), as an ``ImageGenerationResponse``."""
+
+    def __init__(self) -> None:
+        self._data: list[dict[str, Any]] = []
+        self._top: dict[str, Any] = {}
+
+    def feed(self, event: Any) -> None:
+        raw = _raw(event)
+        kind = raw.get("type")
+        if isinstance(kind, str) and kind.endswith(".completed"):
+            image: dict[str, Any] = {
+                k: raw[k] for k in ("b64_json", "url", "revised_prompt") if k in raw
+            }
+            self._data.append(image)
+            for key in ("created_at", "usage", "size", "quality", "background", "output_format"):
+                if key in raw:
+                    self._top["created" if key == "created_at" else key] = raw[key]
+        elif isinstance(raw.get("data"), list) and raw.get("object"):  # the published SDK's form
+            for item in raw["data"]:
+                if isinstance(item, dict) and item.get("is_final"):
+                    self._data.append({k: v for k, v in item.items() if k != "is_final"})
+            if raw.get("usage") is not None:
+                self._top["usage"] = raw["usage"]
+
+    def result(self) -> Model:
+        if not self._data:
+            raise ResponseValidationError(
+                "the image stream ended without a completed image (only partial ones, or none)"
+            )
+        return ImageGenerationResponse._wrap({**self._top, "data": self._data})
+
+
 def accumulator_for(event_class: type) -> Accumulator:
     """A fresh accumulator for a stream of ``event_class`` events."""
     if issubclass(event_class, ChatCompletionChunk):
@@ -451,6 +486,8 @@ def accumulator_for(event_class: type) -> Accumulator:
         return ResponsesAccumulator()
     if issubclass(event_class, MessageStreamEvent):
         return MessagesAccumulator()
+    if issubclass(event_class, ImageStreamEvent):
+        return ImagesAccumulator()
     raise TypeError(f"no accumulator for {event_class.__name__}")
 
 

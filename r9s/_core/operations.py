@@ -318,6 +318,20 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
         raise ValueError(f"a request parameter is not valid JSON: {exc}") from None
 
 
+def _accept(op: Operation[Any], override: Any) -> str | None:
+    """The ``Accept`` header: the caller's ``accept_header_override`` (a ``str``, or one of the
+    ``r9s.audio_sdk`` enums), else the operation's own."""
+    if override is None:
+        return op.accept
+    value = getattr(override, "value", override)  # a (str) Enum member: its value
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(
+            f"{op.name}() argument 'accept_header_override' must be a media type string, "
+            f"not {override!r}"
+        )
+    return value
+
+
 def form_body(op: Operation[Any], body: Mapping[str, Any]) -> MultipartBody:
     """The ``multipart/form-data`` body of a call: text fields in ``op.params`` order, then
     the files (``FilePart``, paths, open files, the published SDK's file dicts).
@@ -446,7 +460,7 @@ def prepare(
             op.checks[name](name, value)
         encoded, q = encode_path_value(op.name, name, value, kind)
         path, query = path[:start] + encoded + path[end + 1 :], q if q is not None else query
-    accept = params.pop("accept_header_override", None) or op.accept
+    accept = _accept(op, params.pop("accept_header_override", None))
     body: Any = check_params(op, params)
     for name, value in op.defaults.items():
         if params.get(name) is None:  # None is "not given", here as everywhere

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from r9s.models._base import Model
 
 __all__ = [
@@ -14,6 +16,12 @@ __all__ = [
 
 
 class ImageUsage(Model):
+    """OpenAI's fields (``input_tokens``, ``output_tokens``, ``total_tokens``, details) and
+    those the published SDK names (``prompt_tokens``, ``image_count`` ...)."""
+
+    input_tokens: int | None
+    output_tokens: int | None
+    input_tokens_details: dict[str, Any] | None
     prompt_tokens: int | None
     image_tokens: int | None
     input_text_tokens: int | None

@@ -603,3 +603,80 @@ def test_an_image_stream_ends_at_eof_without_done() -> None:
     (req,) = script.seen
     assert req.json == {"prompt": "a cat", "stream": True, "partial_images": 2, "size": "1024x1024"}
     assert req.header("accept") == "text/event-stream"
+
+
+def test_accept_header_override_takes_the_published_enums_and_strings() -> None:
+    from r9s.audio_sdk import SpeechAcceptEnum
+
+    script = Script(audio_answer(10), audio_answer(10))
+    with (
+        ScriptedServer(serve_requests(script)) as server,
+        R9S(api_key=KEY, server_url=server.url("/v1")) as client,
+    ):
+        client.audio.speech(**SPEECH, accept_header_override=SpeechAcceptEnum.AUDIO_WAV).read()
+        client.audio.speech(**SPEECH, accept_header_override="audio/flac").read()
+        with pytest.raises(TypeError, match="accept_header_override"):
+            client.audio.speech(**SPEECH, accept_header_override=5)  # type: ignore[typeddict-item]
+    assert [r.header("accept") for r in script.seen] == ["audio/wav", "audio/flac"]
+
+
+def test_get_final_of_an_image_stream_is_the_completed_image() -> None:
+    events = [
+        {
+            "type": "image_generation.partial_image",
+            "b64_json": "cGFydA==",
+            "partial_image_index": 0,
+        },
+        {
+            "type": "image_generation.completed",
+            "b64_json": "ZmluYWw=",
+            "usage": {"total_tokens": 9},
+            "size": "1024x1024",
+        },
+    ]
+    body = b"".join(
+        chunk(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()) for e in events
+    )
+
+    def answer(conn: Conn, req: ReceivedRequest) -> bool:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + body
+            + b"0\r\n\r\n"
+        )
+        return True
+
+    with (
+        ScriptedServer(serve_requests(Script(answer))) as server,
+        R9S(api_key=KEY, server_url=server.url("/v1")) as client,
+    ):
+        final = client.images.create(prompt="a cat", stream=True, partial_images=1).get_final()
+    assert [d.b64_json for d in final.data] == ["ZmluYWw="]
+    assert final.usage.total_tokens == 9
+
+
+def test_a_stream_cut_mid_way_says_how_many_events_came_first() -> None:
+    events = b"".join(
+        chunk(b'data: {"id": "c", "choices": [{"index": 0, "delta": {"content": "x"}}]}\n\n')
+        for _ in range(3)
+    )
+
+    def answer(conn: Conn, req: ReceivedRequest) -> bool:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + events
+        )
+        conn.close()
+        return False
+
+    with (
+        ScriptedServer(serve_requests(Script(answer))) as server,
+        R9S(api_key=KEY, server_url=server.url("/v1"), retry_config=None) as client,
+    ):
+        seen = 0
+        with pytest.raises(errors.IncompleteResponseError) as info:
+            for _ in client.chat.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            ):
+                seen += 1
+    assert seen == 3 and info.value.events_received == 3
