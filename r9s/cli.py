@@ -45,12 +45,6 @@ __all__ = [
     "EXIT_USAGE",
     "PROMPT",
     "add_commands",
-    "run",
-    "run_embed",
-    "run_image",
-    "run_models",
-    "run_speak",
-    "run_transcribe",
     "silence_stdout",
 ]
 
@@ -239,6 +233,26 @@ _OPERATIONS: Final = {
 # ----------------------------------------------------------------------------- arguments
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    parents: list[argparse.ArgumentParser],
+    *,
+    help: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    """A subcommand's parser, its texts shown as written."""
+    return sub.add_parser(
+        name,
+        parents=parents,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``chat``, ``complete``, ``respond``, ``message``, ``models``, ``embed``, ``speak``,
     ``transcribe`` and ``image`` to the ``r9s`` parser's subcommands."""
@@ -275,53 +289,52 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="store_true",
         help="print the raw objects as JSON lines (each streamed event, or the result)",
     )
-    formatter = argparse.RawDescriptionHelpFormatter
-    chat = sub.add_parser(
+    chat = _command(
+        sub,
         "chat",
-        parents=[common],
+        [common],
         help="chat: stream an answer, or talk interactively",
         description=_CHAT_HELP,
         epilog=_ENV_HELP,
-        formatter_class=formatter,
     )
     chat.add_argument("prompt", nargs="?", help="the message (default: stdin)")
     chat.add_argument("--system", default=None, help="a system message sent first")
-    chat.set_defaults(func=run, operation="chat")
+    chat.set_defaults(func=_runner(_run), operation="chat")
 
-    complete = sub.add_parser(
+    complete = _command(
+        sub,
         "complete",
-        parents=[common],
+        [common],
         help="text completion (the completions API)",
         description="Complete a prompt with the completions API.  The completions API has "
         "no system message: --system is refused (put it in the prompt).",
         epilog=_ENV_HELP,
-        formatter_class=formatter,
     )
     complete.add_argument("prompt", nargs="?", help="the prompt (default: stdin)")
     complete.add_argument(
         "--system", default=None, help="refused: the completions API has no system message"
     )
-    complete.set_defaults(func=run, operation="complete")
+    complete.set_defaults(func=_runner(_run), operation="complete")
 
-    respond = sub.add_parser(
+    respond = _command(
+        sub,
         "respond",
-        parents=[common],
+        [common],
         help="the responses API (streams response.output_text.delta)",
         description="Answer an input with the responses API.",
         epilog=_ENV_HELP,
-        formatter_class=formatter,
     )
     respond.add_argument("prompt", nargs="?", metavar="input", help="the input (default: stdin)")
     respond.add_argument("--system", default=None, help="sent as instructions")
-    respond.set_defaults(func=run, operation="respond")
+    respond.set_defaults(func=_runner(_run), operation="respond")
 
-    message = sub.add_parser(
+    message = _command(
+        sub,
         "message",
-        parents=[connection],
+        [connection],
         help="the Anthropic Messages API (streams text_delta text)",
         description=_MESSAGE_HELP,
         epilog=_ENV_HELP,
-        formatter_class=formatter,
     )
     message.add_argument("prompt", nargs="?", help="the message (default: stdin)")
     message.add_argument("-m", "--model", default=None, help="the model (default: $R9S_MODEL)")
@@ -344,29 +357,29 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="store_true",
         help="print the raw objects as JSON lines (each streamed event, or the message)",
     )
-    message.set_defaults(func=run, operation="message")
+    message.set_defaults(func=_runner(_run), operation="message")
 
-    models = sub.add_parser(
+    models = _command(
+        sub,
         "models",
-        parents=[connection],
+        [connection],
         help="list the models the API serves",
         description=_MODELS_HELP,
         epilog=_EMBED_ENV_HELP,
-        formatter_class=formatter,
     )
     models.add_argument(
         "--details", action="store_true", help="add each model's owner and creation date"
     )
     models.add_argument("--json", action="store_true", help="print the list as one JSON line")
-    models.set_defaults(func=run_models)
+    models.set_defaults(func=_runner(_models))
 
-    embed = sub.add_parser(
+    embed = _command(
+        sub,
         "embed",
-        parents=[connection],
+        [connection],
         help="embed texts (the embeddings API)",
         description=_EMBED_HELP,
         epilog=_EMBED_ENV_HELP,
-        formatter_class=formatter,
     )
     embed.add_argument("texts", nargs="*", metavar="TEXT", help="a text (default: stdin lines)")
     embed.add_argument(
@@ -376,15 +389,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--dimensions", type=_positive_int, default=None, metavar="N", help="the vectors' length"
     )
     embed.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    embed.set_defaults(func=run_embed)
+    embed.set_defaults(func=_runner(_embed))
 
-    speak = sub.add_parser(
+    speak = _command(
+        sub,
         "speak",
-        parents=[connection],
+        [connection],
         help="text to speech: write the audio to a file (or stdout)",
         description=_SPEAK_HELP,
         epilog=_EMBED_ENV_HELP,
-        formatter_class=formatter,
     )
     speak.add_argument("text", nargs="?", help="the text to speak (default: stdin)")
     speak.add_argument(
@@ -405,15 +418,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="the audio format (default: from the output file's extension, else mp3)",
     )
     speak.add_argument("--speed", type=float, default=None, help="0.25 to 4.0 (default: 1)")
-    speak.set_defaults(func=run_speak)
+    speak.set_defaults(func=_runner(_speak))
 
-    transcribe = sub.add_parser(
+    transcribe = _command(
+        sub,
         "transcribe",
-        parents=[connection],
+        [connection],
         help="speech to text: print the transcript of an audio file",
         description=_TRANSCRIBE_HELP,
         epilog=_EMBED_ENV_HELP,
-        formatter_class=formatter,
     )
     transcribe.add_argument("file", metavar="FILE", help="the audio file")
     transcribe.add_argument(
@@ -431,15 +444,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     transcribe.add_argument("--language", default=None, help="the audio's language (ISO-639-1)")
     transcribe.add_argument("--prompt", default=None, help="text to guide the transcription")
     transcribe.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    transcribe.set_defaults(func=run_transcribe)
+    transcribe.set_defaults(func=_runner(_transcribe))
 
-    image = sub.add_parser(
+    image = _command(
+        sub,
         "image",
-        parents=[connection],
+        [connection],
         help="generate images from a prompt into PNG files",
         description=_IMAGE_HELP,
         epilog=_EMBED_ENV_HELP,
-        formatter_class=formatter,
     )
     image.add_argument("prompt", nargs="?", help="what to draw (default: stdin)")
     image.add_argument("-o", "--output", default=None, metavar="FILE", help="the image file")
@@ -455,7 +468,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="store_true",
         help="print the result as one JSON line (the files are written only with -o)",
     )
-    image.set_defaults(func=run_image)
+    image.set_defaults(func=_runner(_image))
 
 
 def _positive_int(text: str) -> int:
@@ -481,34 +494,16 @@ def _positive_float(text: str) -> float:
 # ----------------------------------------------------------------------------- running
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``args.operation``; the exit status (see the module docstring)."""
-    return _guarded(_run, args)
+def _runner(
+    command: Callable[[argparse.Namespace, _Out], int],
+) -> Callable[[argparse.Namespace], int]:
+    """The function a subcommand runs: ``command`` with the CLI's guards (exit statuses,
+    errors as one line, a closed pipe; see the module docstring)."""
 
+    def run(args: argparse.Namespace) -> int:
+        return _guarded(command, args)
 
-def run_models(args: argparse.Namespace) -> int:
-    """Run ``r9s models``; the exit status (see the module docstring)."""
-    return _guarded(_models, args)
-
-
-def run_embed(args: argparse.Namespace) -> int:
-    """Run ``r9s embed``; the exit status (see the module docstring)."""
-    return _guarded(_embed, args)
-
-
-def run_speak(args: argparse.Namespace) -> int:
-    """Run ``r9s speak``; the exit status (see the module docstring)."""
-    return _guarded(_speak, args)
-
-
-def run_transcribe(args: argparse.Namespace) -> int:
-    """Run ``r9s transcribe``; the exit status (see the module docstring)."""
-    return _guarded(_transcribe, args)
-
-
-def run_image(args: argparse.Namespace) -> int:
-    """Run ``r9s image``; the exit status (see the module docstring)."""
-    return _guarded(_image, args)
+    return run
 
 
 def _guarded(command: Callable[[argparse.Namespace, _Out], int], args: argparse.Namespace) -> int:
