@@ -268,6 +268,21 @@ class Workload:
     binary: bool = False  # MB/s, with CPU per MB and memory columns (h), (i)
 
 
+#: What each workload takes of the time budget, relative to the others: about its share of
+#: a full run on 2 cores, so a slow machine loses repetitions evenly.
+WEIGHTS: dict[str, float] = {
+    "a": 1.5,
+    "b": 1.4,
+    "c": 1.0,
+    "d": 1.5,
+    "e": 0.6,
+    "f": 0.2,
+    "g": 1.1,
+    "h": 0.9,
+    "i": 0.5,
+}
+
+
 #: Binary workloads: the figure is MB (10**6 bytes) of file or audio per second.
 BINARY = ("speech", "upload")
 #: An upload's multipart framing around the file: the body is the file plus at most this.
@@ -1144,9 +1159,12 @@ def main(argv: list[str] | None = None) -> int:
         with bench_server(warm) as url:
             todo = plan + ([rss] if rss is not None else [])
             for i, wl in enumerate(todo):
-                # Each workload may use its share of what is left of the budget, so a slow
-                # machine loses repetitions everywhere rather than whole workloads at the end.
-                share = (end - time.monotonic()) / (len(todo) - i)
+                # Each workload may use its share (by weight) of what is left of the budget,
+                # so a slow machine loses repetitions everywhere rather than whole workloads
+                # at the end.
+                weight = WEIGHTS.get(wl.key, 1.0)
+                left = sum(WEIGHTS.get(w.key, 1.0) for w in todo[i:])
+                share = (end - time.monotonic()) * weight / left
                 _log(f"{wl.title}")
                 t0 = time.monotonic()
                 measure(wl, libs, url, cfg, t0 + share)
