@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from r9s._core.lifecycle import StreamClock
     from r9s.transports.base import AsyncResponse, SyncResponse
 
-__all__ = ["BinaryResponse", "BinaryResponseAsync"]
+__all__ = ["BINARY_READ_SIZE", "BinaryResponse", "BinaryResponseAsync"]
+
+
+#: Bytes asked per network read of a binary body (when the transport lets a reader say so:
+#: ``read_size``).  Not the 64 KiB that suits event streams: 256 KiB reads make a 100 MB download
+#: cost a quarter of the reads, each an event-loop pass and a cancel scope (benchmarks (h),
+#: interleaved: asyncio 1.5 -> 3.4 GB/s, trio 1.7 -> 4.0 GB/s); an event stream read that size
+#: costs 8-17 % of its rate, so the transports keep 64 KiB by default.
+BINARY_READ_SIZE = 256 * 1024
+
+
+def _larger_reads(raw: Any) -> None:
+    if isinstance(getattr(raw, "read_size", None), int):
+        raw.read_size = max(raw.read_size, BINARY_READ_SIZE)
 
 
 class _BinaryBase:
@@ -143,6 +156,7 @@ class BinaryResponse(_BinaryBase):
     ) -> None:
         super().__init__(info, clock)
         self._raw = raw
+        _larger_reads(raw)
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body's bytes as they arrive (``chunk_size``: in pieces of that size, the last
@@ -222,6 +236,7 @@ class BinaryResponseAsync(_BinaryBase):
     ) -> None:
         super().__init__(info, clock)
         self._raw = raw
+        _larger_reads(raw)
 
     async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """As ``BinaryResponse.iter_bytes``, awaited."""

@@ -16,6 +16,10 @@ Errors are translated at the edge, into the public classes of ``r9s.errors``:
 - a connect / read / write / pool timeout: ``RequestTimeoutError``;
 - the body ended before its declared end: ``IncompleteResponseError``.
 
+A response may have an ``int`` attribute ``read_size``, the most bytes one read asks of the
+network (64 KiB in the shipped transports); a reader of a large binary body raises it
+(``r9s.binary``).  Without one, reads are the transport's own size.
+
 A response must be closed.  Closing releases the connection to the pool only when the body was
 read to its very end; otherwise the connection is dropped, never handed to the next request.
 ``close`` is idempotent.  The drivers always close, including on error and cancellation.

@@ -536,6 +536,8 @@ class H11Response:
         self._conn: _Connection | None = conn
         self._where = conn.where
         self._read_timeout = timeout.read
+        #: Most bytes one read asks of the socket; a reader of a large body may raise it.
+        self.read_size = _READ_SIZE
         self._received = 0
         self._done = False
         # The body bytes h11 received with the head, and whether EOF came with them too.
@@ -599,7 +601,7 @@ class H11Response:
                 else:
                     if decoder is not None and decoder.error is not None:
                         raise decoder.error  # found after the bytes returned last time
-                    data = await _receive(conn, seconds, "reading the body")
+                    data = await _receive(conn, seconds, "reading the body", self.read_size)
                 if not data:
                     self._eof = True
                     if decoder is not None:
@@ -707,15 +709,17 @@ def _body_framing(method: bytes, head: h11.Response) -> int | str:
     return length
 
 
-async def _receive(conn: _Connection, seconds: float | None, during: str) -> bytes:
-    """The next bytes from ``conn`` (``b""`` at EOF), within ``seconds``.
+async def _receive(
+    conn: _Connection, seconds: float | None, during: str, size: int = _READ_SIZE
+) -> bytes:
+    """The next bytes from ``conn`` (``b""`` at EOF, at most ``size``), within ``seconds``.
 
     Raises:
         RequestTimeoutError: nothing arrived in time.
     """
     with _deadline(seconds):
         try:
-            return await conn.stream.receive(_READ_SIZE)
+            return await conn.stream.receive(size)
         except anyio.EndOfStream:
             return b""
     raise RequestTimeoutError(

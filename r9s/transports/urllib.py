@@ -208,6 +208,8 @@ class UrllibResponse:
         self._sock = sock
         #: Bytes received with the head, after it: the body's start, returned by the next read.
         self._pending = pending
+        #: Most bytes one read returns; a reader of a large body may raise it.
+        self.read_size = _READ_SIZE
         self._read_timeout = read_timeout
         self._where = where
         #: The declared length (Content-Length, or 0 for HEAD / 204 / 304), ``None`` otherwise.
@@ -306,7 +308,7 @@ class UrllibResponse:
         if data:
             self._pending = b""
             return data
-        return self._sock.recv(_READ_SIZE)
+        return self._sock.recv(self.read_size)
 
     def _read_counted(self) -> bytes:
         """Body bytes of a Content-Length body (``b""`` at an early EOF).

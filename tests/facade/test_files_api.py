@@ -680,3 +680,24 @@ def test_a_stream_cut_mid_way_says_how_many_events_came_first() -> None:
             ):
                 seen += 1
     assert seen == 3 and info.value.events_received == 3
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_binary_body_is_read_in_large_pieces(runtime: str) -> None:
+    """The shipped transports read 64 KiB at a time (event streams); a binary body asks for
+    ``BINARY_READ_SIZE`` per read (benchmarks (h): a quarter of the reads)."""
+    from r9s.binary import BINARY_READ_SIZE
+
+    def sizes(res: Any) -> Any:
+        if isinstance(res, BinaryResponse):
+            return res._raw.read_size, [len(p) for p in res.iter_bytes()]
+
+        async def go() -> Any:
+            return res._raw.read_size, [len(p) async for p in res.aiter_bytes()]
+
+        return go()
+
+    with ScriptedServer(serve_requests(Script(audio_answer(40 * len(BLOCK))))) as server:
+        (read_size, pieces), err = speech(runtime, server.url("/v1"), sizes)
+    assert err is None and read_size == BINARY_READ_SIZE == 256 * 1024
+    assert sum(pieces) == 40 * len(BLOCK) and max(pieces) <= BINARY_READ_SIZE
