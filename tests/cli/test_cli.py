@@ -566,11 +566,18 @@ def test_interactive_ctrl_c_then_ctrl_d(
         json.loads(line)
 
 
-def test_no_prompt_on_a_terminal_for_complete(server: FakeServer) -> None:
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [("complete", "no prompt"), ("message", "no prompt"), ("embed", "no text")],
+)
+def test_no_input_on_a_terminal_is_a_usage_error(
+    server: FakeServer, command: str, missing: str
+) -> None:
+    """Commands that are not interactive refuse a terminal on stdin with nothing given."""
     master, slave = pty.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "r9s", "complete"],
+            [sys.executable, "-m", "r9s", command],
             stdin=slave,
             capture_output=True,
             text=True,
@@ -582,7 +589,7 @@ def test_no_prompt_on_a_terminal_for_complete(server: FakeServer) -> None:
         os.close(slave)
         os.close(master)
     assert proc.returncode == 2
-    assert "no prompt" in assert_one_error_line(proc.stderr)
+    assert missing in assert_one_error_line(proc.stderr)
 
 
 def test_demo_still_runs() -> None:
@@ -784,25 +791,6 @@ def test_embed_usage_errors(server: FakeServer) -> None:
     assert server.requests == []
 
 
-def test_embed_no_text_on_a_terminal(server: FakeServer) -> None:
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "r9s", "embed"],
-            stdin=slave,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            env=cli_env(server),
-            cwd=ROOT,
-        )
-    finally:
-        os.close(slave)
-        os.close(master)
-    assert proc.returncode == 2
-    assert "no text" in assert_one_error_line(proc.stderr)
-
-
 def test_embed_api_errors_are_one_line() -> None:
     with FakeServer(models=["e"]) as server:
         proc = run_cli("embed", "x", env=cli_env(server))
@@ -926,25 +914,6 @@ def test_message_ctrl_c_exits_130(server: FakeServer) -> None:
         code, err = finish(proc)
     assert code == 130
     assert b"Traceback" not in err
-
-
-def test_message_no_prompt_on_a_terminal(server: FakeServer) -> None:
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "r9s", "message"],
-            stdin=slave,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            env=cli_env(server),
-            cwd=ROOT,
-        )
-    finally:
-        os.close(slave)
-        os.close(master)
-    assert proc.returncode == 2
-    assert "no prompt" in assert_one_error_line(proc.stderr)
 
 
 # ----------------------------------------------------------------------------- speak
