@@ -22,7 +22,10 @@ client you already have (requests, httpx, aiohttp, a test harness)::
 and ask ``protocol.retry_delay(...)`` whether and how long to wait after a failure (or let a
 ``Lifecycle`` run the whole attempt loop's decisions: hooks, logs, limits, retries, as r9s's
 own drivers do).  ``rate_limits_of(headers)`` parses the ``x-ratelimit-*`` headers.
-Operations: ``"chat.create"``, ``"completions.create"``, ``"responses.create"``.
+Operations: every entry of ``OPERATIONS`` (``"chat.create"``, ``"messages.create"``,
+``"models.retrieve"``, ``"audio.transcribe"`` ...).  An upload's ``req.body`` is a
+``StreamedBody`` (a ``MultipartBody``): send ``req.body.pieces()`` (``req.body.length`` bytes,
+or chunked when ``None``), or ``body_bytes(req.body)`` to hold it whole.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from r9s._core.decoding import ACCEPT_ENCODING, ContentDecoder
 from r9s._core.headers import Headers, HeadersLike
 from r9s._core.lifecycle import Hooks, Lifecycle, Limits, RequestContext, StreamClock
 from r9s._core.meta import RateLimits, ResponseInfo, parse_duration, rate_limits_of
+from r9s._core.multipart import FilePart, MultipartBody
 from r9s._core.operations import (
     DEFAULT_SERVER_URL,
     NOT_GIVEN,
@@ -45,7 +49,15 @@ from r9s._core.operations import (
     Operation,
     prepare,
 )
-from r9s._core.request import DEFAULT_TIMEOUT, RawResponse, Request, Timeout
+from r9s._core.request import (
+    DEFAULT_TIMEOUT,
+    RawResponse,
+    Request,
+    StreamedBody,
+    Timeout,
+    body_bytes,
+    checked_pieces,
+)
 from r9s._core.retry import RETRY_STATUSES, parse_retry_after, retry_delay
 from r9s._core.sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 from r9s._core.stream import StreamDecoder
@@ -62,10 +74,12 @@ __all__ = [
     "RETRY_STATUSES",
     "Call",
     "ContentDecoder",
+    "FilePart",
     "Headers",
     "Hooks",
     "Lifecycle",
     "Limits",
+    "MultipartBody",
     "NotGiven",
     "Operation",
     "RateLimits",
@@ -77,9 +91,12 @@ __all__ = [
     "ServerSentEvent",
     "StreamClock",
     "StreamDecoder",
+    "StreamedBody",
     "Timeout",
+    "body_bytes",
     "build_call",
     "build_request",
+    "checked_pieces",
     "error_for_status",
     "parse_duration",
     "parse_response",
@@ -141,7 +158,8 @@ def parse_response(
     Raises:
         R9SError: the status's error class, or ``ResponseValidationError``.
     """
-    return finish(status, Headers(headers), body, _op(operation).result)
+    op = _op(operation)
+    return finish(status, Headers(headers), body, op.result, answer=op.answer)
 
 
 def stream_decoder(

@@ -67,3 +67,21 @@ def test_retry_delay_is_exposed() -> None:
         )
         == 2.0
     )
+
+
+def test_uploads_and_text_answers_through_the_protocol() -> None:
+    req = protocol.build_request(
+        "audio.transcribe", api_key="k", file=b"RIFF", model="whisper-1", response_format="srt"
+    )
+    assert isinstance(req.body, protocol.MultipartBody)
+    whole = protocol.body_bytes(req.body)
+    assert len(whole) == req.body.length and b'name="file"; filename="upload"' in whole
+    assert b"".join(protocol.checked_pieces(req.body)) == whole
+    text = protocol.parse_response(
+        "audio.transcribe", 200, {"content-type": "application/x-subrip"}, b"1\nhi\n"
+    )
+    assert text == "1\nhi\n"
+    res = protocol.parse_response(
+        "audio.transcribe", 200, {"content-type": "application/json"}, b'{"text": "hi"}'
+    )
+    assert res.text == "hi"
