@@ -456,11 +456,13 @@ def prepare(
         value = params.pop(name, None)
         if value is None:
             raise TypeError(f"{op.name}() missing required argument: {name!r}")
+        encoded, q = encode_path_value(op.name, name, value, kind)  # checks it is a str
         if op.checks.get(name) is not None:
             op.checks[name](name, value)
-        encoded, q = encode_path_value(op.name, name, value, kind)
         path, query = path[:start] + encoded + path[end + 1 :], q if q is not None else query
-    accept = _accept(op, params.pop("accept_header_override", None))
+    accept = op.accept
+    if "accept_header_override" in spec_of(op).types:  # a header, not a body field
+        accept = _accept(op, params.pop("accept_header_override", None))
     body: Any = check_params(op, params)
     for name, value in op.defaults.items():
         if params.get(name) is None:  # None is "not given", here as everywhere

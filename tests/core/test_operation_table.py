@@ -134,6 +134,10 @@ def test_path_values_must_be_strings() -> None:
         prepare(MODELS_RETRIEVE, {}, CFG)
     with pytest.raises(TypeError, match="missing required argument: 'target'"):
         prepare(PROXY, {"channelid": "1"}, CFG)
+    with pytest.raises(TypeError, match="must be str"):
+        prepare(ENGINE_EMBEDDINGS, {"model": 4, "input": "x"}, CFG)
+    with pytest.raises(TypeError, match="unexpected argument 'accept_header_override'"):
+        prepare(EMBEDDINGS, {"model": "e", "input": "x", "accept_header_override": "a/b"}, CFG)
 
 
 def test_the_published_sdks_gateway_defaults_go_on_the_wire_when_not_given() -> None:
