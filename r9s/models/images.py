@@ -10,6 +10,7 @@ __all__ = [
     "ImageGenerationResponse",
     "ImageGenerationStreamData",
     "ImageObject",
+    "ImageStreamData",
     "ImageStreamEvent",
     "ImageUsage",
 ]
@@ -57,17 +58,16 @@ class ImageGenerationStreamData(Model):
     revised_prompt: str | None
 
 
-class ImageStreamEvent(Model):
-    """One event of ``images.create(stream=True)`` / ``images.edit(stream=True)``.
-
-    OpenAI's form: ``type`` (``image_generation.partial_image``, ``image_edit.completed`` ...)
-    with ``b64_json``, ``partial_image_index``, ``usage``; the published SDK's generation form
-    (``object``, ``data`` list) decodes too: every field of either is an attribute.
-    """
+class ImageStreamData(Model):
+    """The payload of one image stream event: OpenAI's form (``type``, ``b64_json``,
+    ``partial_image_index``, ``usage`` ...) or the published SDK's generation form
+    (``id``, ``created``, ``model``, ``object``, ``data`` list); every field of either is an
+    attribute."""
 
     type: str | None
     id: str | None
     created: int | None
+    created_at: int | None
     model: str | None
     object: str | None
     index: int | None
@@ -77,6 +77,30 @@ class ImageStreamEvent(Model):
     progress: float | None
     is_final: bool | None
     revised_prompt: str | None
+    size: str | None
+    quality: str | None
+    background: str | None
     output_format: str | None
     data: list[ImageGenerationStreamData] | None
     usage: ImageUsage | None
+
+
+class ImageStreamEvent(ImageStreamData):
+    """One event of ``images.create(stream=True)`` / ``images.edit(stream=True)``.
+
+    Read it as OpenAI's SDK does (``event.type``, ``event.b64_json``) or as the published r9s
+    SDK does, which handed over the server-sent event itself: ``event.event`` is the event's
+    name (``image_edit.partial_image`` ...) and ``event.data`` its payload
+    (``event.data.b64_json``, ``event.data.data[0].b64_json`` in the generation form).
+    """
+
+    @property
+    def event(self) -> str | None:
+        """The event's name (its ``type``), as the published SDK's stream events carried it."""
+        kind = self.__dict__.get("type")
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def data(self) -> ImageStreamData:  # type: ignore[override]
+        """The event's payload, as the published SDK's stream events carried it."""
+        return ImageStreamData._wrap(self.__dict__)

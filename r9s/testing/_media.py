@@ -417,21 +417,41 @@ class _ImageStream(SseStream):
         for index, seed in enumerate(self._seeds):
             for i in range(partial):
                 png = png_image(self._width, self._height, seed, (i + 1) / (partial + 1))
+                b64 = base64.b64encode(png).decode("ascii")
                 doc = {
                     "type": f"{self._kind}.partial_image",
-                    "b64_json": base64.b64encode(png).decode("ascii"),
+                    "b64_json": b64,
                     **self._common(),
                     "partial_image_index": i,
+                    **self._gateway(index, b64, (i + 1) / (partial + 1), False),
                 }
                 yield CONTENT, self._event(doc)
             png = png_image(self._width, self._height, seed)
+            b64 = base64.b64encode(png).decode("ascii")
             doc = {
                 "type": f"{self._kind}.completed",
-                "b64_json": base64.b64encode(png).decode("ascii"),
+                "b64_json": b64,
                 **self._common(),
                 "usage": self._usage,
+                **self._gateway(index, b64, 1.0, True),
             }
             yield (POST if index == last else CONTENT), self._event(doc)
+
+    def _gateway(self, index: int, b64: str, progress: float, final: bool) -> dict[str, Any]:
+        """A generation event also carries the gateway's own form, which the published SDK
+        reads (``ImageGenerationStreamEvent``: ``id``, ``created``, ``model``, ``object``, a
+        ``data`` list with ``progress`` and ``is_final``), so code written for either reads it.
+        Edit events are OpenAI's alone, as the published SDK's ``ImageEditEventData``."""
+        if self._kind != "image_generation":
+            return {}
+        item = {"index": index, "b64_json": b64, "progress": progress, "is_final": final}
+        return {
+            "id": f"imggen-{CREATED}-{index}",
+            "created": CREATED,
+            "model": self._req.model,
+            "object": "image.generation.chunk",
+            "data": [item],
+        }
 
 
 # ----------------------------------------------------------------------------- speech

@@ -42,6 +42,7 @@ from _support.scripted_server import (
 
 from r9s import R9S, errors
 from r9s.binary import BinaryResponse
+from r9s.testing import FakeServer
 from r9s.utils import BackoffStrategy, RetryConfig
 
 KEY = "sk-files-0123456789"
@@ -701,3 +702,25 @@ def test_a_binary_body_is_read_in_large_pieces(runtime: str) -> None:
         (read_size, pieces), err = speech(runtime, server.url("/v1"), sizes)
     assert err is None and read_size == BINARY_READ_SIZE == 256 * 1024
     assert sum(pieces) == 40 * len(BLOCK) and max(pieces) <= BINARY_READ_SIZE
+
+
+def test_image_stream_events_read_as_the_published_sdk_handed_them_over() -> None:
+    """The published SDK yielded each server-sent event ({event, data}); code written for it
+    reads ``ev.event`` and ``ev.data...``; OpenAI-style reading (``ev.type``) works too."""
+    with FakeServer() as server, R9S(api_key=KEY, server_url=server.url) as client:
+        with client.images.create(
+            prompt="a cat", model="gpt-image-1", stream=True, partial_images=1
+        ) as stream:
+            events = list(stream)
+        with client.images.edit(
+            image=b"\x89PNG", prompt="a hat", stream=True, partial_images=1
+        ) as stream:
+            edits = list(stream)
+    assert [e.event for e in events] == [
+        "image_generation.partial_image",
+        "image_generation.completed",
+    ]
+    assert events[-1].data.model == "gpt-image-1" and events[-1].data.data[0].is_final is True
+    assert events[-1].type == events[-1].event and events[-1].b64_json == events[-1].data.b64_json
+    assert [e.event for e in edits] == ["image_edit.partial_image", "image_edit.completed"]
+    assert edits[0].data.partial_image_index == 0 and edits[-1].data.b64_json

@@ -521,9 +521,6 @@ ANCHOR_CANNOT_DECODE: dict[str, str] = {
     # it wants "object": "completion"; OpenAI's completions say "text_completion" (streamed
     # too: its stream fails on the first event)
     "completions.create": "Input should be 'completion'",
-    # streamed generations: it wants every event to hold a whole generation response (id,
-    # created, model, object, data); OpenAI's image_generation.partial_image events do not
-    "images.create": "body.data.id\n  Field required",
 }
 
 #: Operations whose body is ``multipart/form-data`` (compared part by part), and those whose
