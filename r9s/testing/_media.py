@@ -98,6 +98,8 @@ TRANSCRIPT_FORMATS: Final = ("json", "text", "srt", "verbose_json", "vtt")
 _TAG: Final = b"R9S_INPUT="
 _TAG_RE: Final = re.compile(rb"R9S_INPUT=(\d{1,7}):")
 _SIZE_RE: Final = re.compile(r"(\d{1,5})x(\d{1,5})")
+#: An aspect ratio, as some of the gateway's image models take for ``size`` ("16:9").
+_RATIO_RE: Final = re.compile(r"(\d{1,3}):(\d{1,3})")
 _SENTENCE_RE: Final = re.compile(r"(?<=[.!?])\s+")
 _WORD_SECONDS: Final = 0.4
 _LANGUAGES: Final = {
@@ -190,12 +192,14 @@ def png_image(width: int, height: int, seed: bytes, done: float = 1.0) -> bytes:
 
 
 def _pixels(size: str) -> tuple[int, int]:
-    """The PNG's actual dimensions for a ``size`` such as ``"1024x1536"`` (or ``"auto"``)."""
+    """The PNG's actual dimensions for a ``size`` such as ``"1024x1536"``, an aspect ratio
+    such as ``"16:9"`` (the gateway's models that take one: Gemini, Minimax), or ``"auto"``."""
     if size == "auto":
         return MAX_SIDE, MAX_SIDE
-    match = _SIZE_RE.fullmatch(size)
+    match = _SIZE_RE.fullmatch(size) or _RATIO_RE.fullmatch(size)
     if match is None:
-        raise ApiError(400, f"'size' must be WIDTHxHEIGHT or auto, not {size!r}", param="size")
+        message = f"'size' must be WIDTHxHEIGHT, W:H or auto, not {size!r}"
+        raise ApiError(400, message, param="size")
     width, height = int(match.group(1)), int(match.group(2))
     if width < 1 or height < 1:
         raise ApiError(400, f"'size' must be at least 1x1, not {size!r}", param="size")

@@ -115,7 +115,13 @@ def test_generation_urls(server: FakeServer) -> None:
 
 @pytest.mark.parametrize(
     ("size", "pixels"),
-    [("1024x1024", (64, 64)), ("1536x1024", (64, 43)), ("32x16", (32, 16)), ("auto", (64, 64))],
+    [
+        ("1024x1024", (64, 64)),
+        ("1536x1024", (64, 43)),
+        ("32x16", (32, 16)),
+        ("auto", (64, 64)),
+        ("16:9", (16, 9)),  # an aspect ratio, as the gateway's Gemini and Minimax models take
+    ],
 )
 def test_generation_b64_is_a_small_real_png(
     server: FakeServer, size: str, pixels: tuple[int, int]
