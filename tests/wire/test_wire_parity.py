@@ -477,12 +477,9 @@ ANCHOR_REFUSES: dict[str, str] = {
 }
 
 #: Calls the built-in server answers with an error (a part of it), whoever sends them: the
-#: request went out and is compared all the same.  Its images endpoints take OpenAI's sizes
-#: (``WIDTHxHEIGHT`` or ``auto``), not the aspect ratios some gateway models take.
-SERVER_REFUSES: dict[str, str] = {
-    "docs/images.create-aspect-ratio": "'size' must be WIDTHxHEIGHT or auto, not '16:9'",
-    "docs/images.create-4k": "'size' must be WIDTHxHEIGHT or auto, not '1:1'",
-}
+#: request went out and is compared all the same.  (Empty now: its images endpoints take the
+#: aspect-ratio sizes the reference pages use, "16:9", as the gateway's models do.)
+SERVER_REFUSES: dict[str, str] = {}
 
 
 class Route(NamedTuple):
