@@ -58,11 +58,8 @@ class ImageGenerationStreamData(Model):
     revised_prompt: str | None
 
 
-class ImageStreamData(Model):
-    """The payload of one image stream event: OpenAI's form (``type``, ``b64_json``,
-    ``partial_image_index``, ``usage`` ...) or the published SDK's generation form
-    (``id``, ``created``, ``model``, ``object``, ``data`` list); every field of either is an
-    attribute."""
+class _ImageStreamFields(Model):
+    """Every field an image stream event's payload may carry, but its ``data`` list."""
 
     type: str | None
     id: str | None
@@ -81,11 +78,19 @@ class ImageStreamData(Model):
     quality: str | None
     background: str | None
     output_format: str | None
-    data: list[ImageGenerationStreamData] | None
     usage: ImageUsage | None
 
 
-class ImageStreamEvent(ImageStreamData):
+class ImageStreamData(_ImageStreamFields):
+    """The payload of one image stream event: OpenAI's form (``type``, ``b64_json``,
+    ``partial_image_index``, ``usage`` ...) or the published SDK's generation form
+    (``id``, ``created``, ``model``, ``object``, a ``data`` list); every field of either is
+    an attribute."""
+
+    data: list[ImageGenerationStreamData] | None
+
+
+class ImageStreamEvent(_ImageStreamFields):
     """One event of ``images.create(stream=True)`` / ``images.edit(stream=True)``.
 
     Read it as OpenAI's SDK does (``event.type``, ``event.b64_json``) or as the published r9s
@@ -101,6 +106,6 @@ class ImageStreamEvent(ImageStreamData):
         return kind if isinstance(kind, str) else None
 
     @property
-    def data(self) -> ImageStreamData:  # type: ignore[override]
+    def data(self) -> ImageStreamData:
         """The event's payload, as the published SDK's stream events carried it."""
         return ImageStreamData._wrap(self.__dict__)
